@@ -1,0 +1,1 @@
+"""KAM segmentation warehouse: domain code and Dagster definitions."""

@@ -1,0 +1,157 @@
+"""Typed settings loaded from one TOML file (config/kam.toml by default).
+
+Precedence, highest first: per-run overrides (Dagster launchpad), the
+environment variables KAM_LANDING_DIR / KAM_WAREHOUSE_PATH / KAM_AS_OF,
+the settings file named by KAM_CONFIG, the defaults declared here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "config" / "kam.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathSettings(_Section):
+    landing_dir: Path = Path("data/landing")
+    warehouse_path: Path = Path("data/warehouse/kam.duckdb")
+    work_dir: Path = Path("data/work")
+    data_docs_dir: Path = Path("data/reports/data_docs")
+
+
+class ScheduleSettings(_Section):
+    cron: str = "0 2 * * *"
+    timezone: str = "Europe/Berlin"
+
+
+class ValidationSettings(_Section):
+    unmapped_revenue_warn_share: float = 0.02
+    ge_max_rows: int = 1_000_000
+    sample_failures: int = 20
+
+
+class SegmentationSettings(_Section):
+    reporting_currency: str = "EUR"
+    window_months: int = 12
+    customer_unit: Literal["group", "account"] = "group"
+    abc_a_cut: float = 0.80
+    abc_b_cut: float = 0.95
+    trend_growth_pct: float = 0.10
+    potential_high_pr: float = 0.80
+    potential_medium_pr: float = 0.50
+    inactive_days: int = 90
+    threat_declining_pct: float = -0.15
+    threat_lost_deals_share: float = 0.25
+    threat_weak_position_max: int = 2
+    threat_high_growth_pct: float = -0.30
+    spend_per_employee: dict[str, float] = Field(default_factory=lambda: {"default": 150.0})
+
+
+class KamSettings(_Section):
+    weight_revenue: float = 0.35
+    weight_margin: float = 0.25
+    weight_potential: float = 0.25
+    weight_growth: float = 0.15
+    attractiveness_weight: float = 0.7
+    min_margin_pct: float = 0.10
+    min_margin_coverage: float = 0.50
+    strategic_industries: tuple[str, ...] = ()
+    incumbent_bonus: float = 5.0
+    hours_per_key_account: float = 300.0
+    grace_months: int = 12
+    watch_band: float = 10.0
+    load_over: float = 1.10
+    load_under: float = 0.70
+    tier_hours: dict[str, float] = Field(
+        default_factory=lambda: {
+            "STRATEGIC": 120.0,
+            "CORE": 60.0,
+            "DEVELOP": 40.0,
+            "MAINTAIN": 16.0,
+            "SERVE_EFFICIENTLY": 4.0,
+            "DORMANT": 1.0,
+        }
+    )
+
+
+class Settings(_Section):
+    """Everything a run needs besides its data."""
+
+    as_of: date
+    paths: PathSettings = PathSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    validation: ValidationSettings = ValidationSettings()
+    segmentation: SegmentationSettings = SegmentationSettings()
+    kam: KamSettings = KamSettings()
+
+    def resolve(self, path: Path) -> Path:
+        """Paths in the settings file are relative to the repository root."""
+        return path if path.is_absolute() else REPO_ROOT / path
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.resolve(self.paths.landing_dir)
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.paths.warehouse_path)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.resolve(self.paths.work_dir)
+
+
+def yesterday() -> date:
+    return date.today() - timedelta(days=1)
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    *,
+    as_of: str | date | None = None,
+    landing_dir: str | None = None,
+    warehouse_path: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load the settings file and apply environment and per-run overrides.
+
+    Empty strings count as "not given", so that a launchpad field left blank
+    falls back to the environment and then to the file.
+    """
+    env = os.environ if environ is None else environ
+    path = Path(config_path or env.get("KAM_CONFIG") or DEFAULT_CONFIG)
+    try:
+        tree: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"settings file {path} not found (KAM_CONFIG)") from exc
+    for key, value in (overrides or {}).items():
+        _set_dotted(tree, key, value)
+    landing = landing_dir or env.get("KAM_LANDING_DIR")
+    if landing:
+        _set_dotted(tree, "paths.landing_dir", landing)
+    warehouse = warehouse_path or env.get("KAM_WAREHOUSE_PATH")
+    if warehouse:
+        _set_dotted(tree, "paths.warehouse_path", warehouse)
+    tree["as_of"] = as_of or env.get("KAM_AS_OF") or tree.get("as_of") or yesterday()
+    return Settings.model_validate(tree)
