@@ -112,6 +112,11 @@ class Settings(_Section):
     def work_dir(self) -> Path:
         return self.resolve(self.paths.work_dir)
 
+    @property
+    def work_db(self) -> Path:
+        """The pipeline-private working database (never opened by BI tools)."""
+        return self.work_dir / "kam_work.duckdb"
+
 
 def yesterday() -> date:
     return date.today() - timedelta(days=1)

@@ -57,6 +57,7 @@ class Extract:
     key: tuple[str, ...]
     rules: tuple[Rule, ...]
     many_files: bool = False
+    may_be_empty: bool = False  # an empty file is valid (no opportunities, no foreign currency)
 
     @property
     def column_names(self) -> list[str]:
@@ -74,9 +75,7 @@ class Extract:
     def all_rules(self) -> tuple[Rule, ...]:
         """Declared rules plus one not-null rule per required column."""
         not_null = tuple(
-            NotNull(name=f"{self.name}.{c.name}.not_null", column=c.name)
-            for c in self.columns
-            if c.required
+            NotNull(name=f"{self.name}.{c.name}.not_null", column=c.name) for c in self.columns if c.required
         )
         return not_null + self.rules
 
@@ -106,6 +105,7 @@ FX_RATES = Extract(
         Column("rate_to_reporting", RATE, "Value of one unit of `currency` in the reporting currency."),
     ),
     key=("currency", "month"),
+    may_be_empty=True,
     rules=(
         UniqueKey(name="fx_rates.key.unique", column="currency", columns=("currency", "month")),
         OneOf(name="fx_rates.currency.iso4217", column="currency", values=CURRENCY_CODES),
@@ -144,13 +144,17 @@ CRM_ACCOUNTS = Extract(
     columns=(
         Column("account_id", pl.String, "CRM account id."),
         Column("account_name", pl.String, "Account name as in the CRM."),
-        Column("parent_account_id", pl.String, "Parent account in the group hierarchy; empty for a top account.", False),
+        Column(
+            "parent_account_id", pl.String, "Parent account in the group hierarchy; empty for a top account.", False
+        ),
         Column("industry", pl.String, "Industry of the account."),
         Column("country_code", pl.String, "ISO 3166 alpha-2 country code."),
         Column("region", pl.String, "Sales region."),
         Column("owner_id", pl.String, "Account manager who owns the account."),
         Column("employee_count", pl.Int64, "Number of employees, when known.", False),
-        Column("estimated_wallet", MONEY, "Sales' estimate of yearly spend on what we sell (reporting currency).", False),
+        Column(
+            "estimated_wallet", MONEY, "Sales' estimate of yearly spend on what we sell (reporting currency).", False
+        ),
         Column("competitive_position", pl.Int64, "1-5, 5 = we are clearly the leading supplier.", False),
         Column("is_key_account", pl.Boolean, "Currently in the key account programme."),
         Column("key_account_since", pl.Date, "Date the account entered the programme.", False),
@@ -161,7 +165,9 @@ CRM_ACCOUNTS = Extract(
         OneOf(name="crm_accounts.country_code.iso3166", column="country_code", values=COUNTRY_CODES),
         Between(name="crm_accounts.employee_count.not_negative", column="employee_count", min_value=0),
         Between(name="crm_accounts.estimated_wallet.not_negative", column="estimated_wallet", min_value=0),
-        Between(name="crm_accounts.competitive_position.range", column="competitive_position", min_value=1, max_value=5),
+        Between(
+            name="crm_accounts.competitive_position.range", column="competitive_position", min_value=1, max_value=5
+        ),
         NotAfterAsOf(name="crm_accounts.key_account_since.not_future", column="key_account_since"),
         References(name="crm_accounts.owner_id.exists", column="owner_id", target="account_managers"),
         References(name="crm_accounts.parent_account_id.exists", column="parent_account_id", target="crm_accounts"),
@@ -248,6 +254,7 @@ OPPORTUNITIES = Extract(
         Column("close_date", pl.Date, "Expected or actual close date."),
     ),
     key=("opportunity_id",),
+    may_be_empty=True,
     rules=(
         UniqueKey(name="opportunities.opportunity_id.unique", column="opportunity_id", columns=("opportunity_id",)),
         OneOf(name="opportunities.status.allowed", column="status", values=("OPEN", "WON", "LOST")),
@@ -257,7 +264,10 @@ OPPORTUNITIES = Extract(
         NotAfterAsOf(name="opportunities.created_date.not_future", column="created_date"),
         References(name="opportunities.account_id.exists", column="account_id", target="crm_accounts"),
         References(
-            name="opportunities.currency.fx_rate_exists", column="currency", target="fx_currencies", key=_fx_currency_key
+            name="opportunities.currency.fx_rate_exists",
+            column="currency",
+            target="fx_currencies",
+            key=_fx_currency_key,
         ),
     ),
 )

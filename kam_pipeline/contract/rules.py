@@ -242,7 +242,7 @@ class References(Rule):
         return _gxe().ExpectColumnValuesToBeInSet(column=self.check_column, value_set=values)
 
     def describe(self) -> str:
-        return f"{self.column} must exist in {self.target}"
+        return f"{self.column} must exist among the accepted {self.target}"
 
 
 @dataclass(frozen=True)

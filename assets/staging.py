@@ -1,0 +1,189 @@
+"""Staging assets: one per extract, typed accepted rows plus quarantine.
+Each asset parses and validates its extract (kam_pipeline.staging), writes
+`staging.<extract>`, its rows of `quality.rejected_rows` and a
+`quality.reconciliation` row, runs the Great Expectations suite derived from
+the contract and reports one asset check per rule group. Structural problems
+fail the asset with a one-line message, so nothing downstream runs on them.
+"""
+
+from collections import Counter
+
+import dagster as dg
+import polars as pl
+
+from kam_pipeline import warehouse
+from kam_pipeline.contract import EXTRACTS, Extract
+from kam_pipeline.contract.rules import RULE_GROUPS
+from kam_pipeline.errors import ExtractError
+from kam_pipeline.expectations import data_docs_index, run_suite
+from kam_pipeline.metadata import column_schema, markdown_table
+from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.staging import StagedExtract, referenced_extracts, rule_context, stage_extract
+
+STRUCTURE_CHECK = "structure"
+RECONCILIATION_CHECK = "reconciliation"
+
+
+def staging_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["staging", name])
+
+
+def _groups(extract: Extract) -> list[str]:
+    present = {r.group for r in extract.all_rules()} | {"types"}
+    return [g for g in RULE_GROUPS if g in present]
+
+
+def _check_specs(extract: Extract) -> list[dg.AssetCheckSpec]:
+    key = staging_key(extract.name)
+    specs = [
+        dg.AssetCheckSpec(STRUCTURE_CHECK, asset=key, blocking=True, description="Files readable, columns present."),
+        dg.AssetCheckSpec(
+            RECONCILIATION_CHECK, asset=key, blocking=True, description="Rows read = rows accepted + rows rejected."
+        ),
+    ]
+    specs += [
+        dg.AssetCheckSpec(group, asset=key, description=f"Contract rules of group '{group}' (rows quarantined).")
+        for group in _groups(extract)
+    ]
+    return specs
+
+
+def _group_results(
+    extract: Extract, staged: StagedExtract, outcomes: list, docs_link: str, sample_size: int
+) -> list[dg.AssetCheckResult]:
+    key = staging_key(extract.name)
+    quarantined = Counter(staged.rejected.get_column("rule").to_list())
+    results = []
+    for group in _groups(extract):
+        rules = [r.name for r in extract.all_rules() if r.group == group]
+        in_group = staged.rejected.filter(pl.col("rule_group") == group)
+        ge = [o for o in outcomes if o.group == group]
+        metadata: dict[str, dg.MetadataValue] = {
+            "quarantined_rows": dg.MetadataValue.int(in_group.select("source_file", "source_row").n_unique()),
+            "per_rule": dg.MetadataValue.json(
+                {
+                    name: {
+                        "quarantined": quarantined.get(name, 0),
+                        **{
+                            f"ge_{o.expectation}": {"unexpected": o.unexpected_count, "sample": o.sample}
+                            for o in ge
+                            if o.rule == name
+                        },
+                    }
+                    for name in rules or sorted(set(in_group.get_column("rule").to_list()))
+                }
+            ),
+            "sample": dg.MetadataValue.md(
+                markdown_table(
+                    in_group.select("source_file", "source_row", "rule", "value", "message").head(sample_size)
+                )
+            ),
+            "data_docs": dg.MetadataValue.url(docs_link),
+        }
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=key,
+                check_name=group,
+                passed=in_group.is_empty(),
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata=metadata,
+            )
+        )
+    return results
+
+
+def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
+    @dg.multi_asset(
+        name=f"staging_{extract.name}",
+        specs=[
+            dg.AssetSpec(
+                staging_key(extract.name),
+                group_name="staging",
+                description=f"{extract.description} Typed, accepted rows of `{extract.pattern}` (docs/extracts.md).",
+                deps=[staging_key(name) for name in referenced_extracts(extract)],
+                kinds={"duckdb", "polars"},
+                tags={"stage": "ingest", "source_system": extract.system},
+                metadata={"warehouse_table": extract.table, "dagster/column_schema": column_schema(extract)},
+            )
+        ],
+        check_specs=_check_specs(extract),
+    )
+    def _asset(context: dg.AssetExecutionContext, settings: SettingsResource, work_db: WarehouseResource):
+        run = settings.load()
+        with work_db.connect() as con:
+            accepted = {name: warehouse.read_table(con, f"staging.{name}") for name in referenced_extracts(extract)}
+            ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
+            try:
+                staged = stage_extract(extract, run.landing_dir, ctx)
+            except ExtractError as exc:
+                raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
+            run_id = context.run.run_id
+            warehouse.replace_table(con, extract.table, staged.accepted)
+            warehouse.replace_rows(
+                con,
+                "quality.rejected_rows",
+                staged.rejected.with_columns(run_id=pl.lit(run_id), as_of_date=pl.lit(run.as_of)),
+                {"extract": extract.name},
+            )
+            reconciliation = pl.DataFrame(
+                {
+                    "run_id": [run_id],
+                    "as_of_date": [run.as_of],
+                    "extract": [extract.name],
+                    "files": [len(staged.files)],
+                    "rows_read": [staged.rows_read],
+                    "rows_accepted": [len(staged.accepted)],
+                    "rows_rejected": [staged.rows_rejected],
+                    "balanced": [staged.balanced],
+                }
+            )
+            warehouse.replace_rows(
+                con, "quality.reconciliation", reconciliation, {"run_id": run_id, "extract": extract.name}
+            )
+
+        docs_dir = run.resolve(run.paths.data_docs_dir) / f"{run.as_of}_{run_id[:8]}"
+        outcomes = run_suite(
+            extract,
+            staged.checked,
+            staged.context,
+            docs_dir=docs_dir,
+            run_name=run_id[:8],
+            max_rows=run.validation.ge_max_rows,
+            sample_failures=run.validation.sample_failures,
+        )
+        docs_link = data_docs_index(docs_dir).as_uri()
+        yield dg.MaterializeResult(
+            asset_key=staging_key(extract.name),
+            metadata={
+                "dagster/row_count": len(staged.accepted),
+                "rows_read": staged.rows_read,
+                "rows_accepted": len(staged.accepted),
+                "rows_rejected": staged.rows_rejected,
+                "files": dg.MetadataValue.json(staged.files),
+                "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5))),
+                "data_docs": dg.MetadataValue.url(docs_link),
+            },
+        )
+        yield dg.AssetCheckResult(
+            asset_key=staging_key(extract.name),
+            check_name=STRUCTURE_CHECK,
+            passed=True,
+            metadata={"files": dg.MetadataValue.json(staged.files)},
+        )
+        yield dg.AssetCheckResult(
+            asset_key=staging_key(extract.name),
+            check_name=RECONCILIATION_CHECK,
+            passed=staged.balanced,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_read": staged.rows_read,
+                "rows_accepted": len(staged.accepted),
+                "rows_rejected": staged.rows_rejected,
+            },
+        )
+        yield from _group_results(extract, staged, outcomes, docs_link, run.validation.sample_failures)
+
+    return _asset
+
+
+STAGING_ASSETS = [build_staging_asset(extract) for extract in EXTRACTS]

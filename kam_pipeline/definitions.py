@@ -1,0 +1,23 @@
+"""The Dagster code location: assets, checks, job, schedule and resources.
+
+`dagster dev` finds this module through [tool.dagster] in pyproject.toml.
+Only assembly and cross-cutting policy live here; each stage's assets are in
+the top-level assets/ folder (installed as kam_pipeline.assets).
+"""
+
+import dagster as dg
+
+from kam_pipeline.assets.publish import published_warehouse
+from kam_pipeline.assets.staging import STAGING_ASSETS
+from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.schedules import build_nightly_schedule, nightly_job
+
+settings_resource = SettingsResource()
+
+defs = dg.Definitions(
+    assets=[*STAGING_ASSETS, published_warehouse],
+    jobs=[nightly_job],
+    schedules=[build_nightly_schedule(settings_resource)],
+    resources={"settings": settings_resource, "work_db": WarehouseResource(settings=settings_resource)},
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,125 @@
+"""Row-level validation: apply the contract's rules to parsed rows.
+
+Every rule's violation expression is evaluated over every row; rows that
+break any rule leave the accepted set and enter quarantine, one quarantine row
+per broken rule. Rules run in three phases so that dependent rows follow an
+explicit cascade policy (docs/validation.md):
+
+1. rules local to the row and cross-extract references, checked against the
+   *accepted* keys of the referenced extracts (so a line whose customer was
+   rejected is rejected too, naming the customer id);
+2. references to the extract itself (an account's parent must be accepted),
+   repeated until stable so that the children of a rejected parent follow it;
+3. the hierarchy rule on what is left (cycles, broken ancestor chains).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from kam_pipeline.contract import Extract
+from kam_pipeline.contract.rules import AcyclicHierarchy, References, Rule, RuleContext
+from kam_pipeline.hierarchy import PARENT_MISSING, resolve_groups
+from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.quarantine import conform, empty_rejections, record_key_expr
+
+
+@dataclass(frozen=True)
+class ValidatedExtract:
+    """Accepted rows (contract columns plus source position) and the
+    quarantine rows of the rule phase (parse rejections are added by the caller)."""
+
+    accepted: pl.DataFrame
+    rejected: pl.DataFrame
+
+
+def _reference_keys(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+    keyed = [r for r in extract.rules if isinstance(r, References) and r.key is not None]
+    return rows.with_columns([r.key_expr(ctx).alias(r.check_column) for r in keyed])
+
+
+def _has_hierarchy(extract: Extract) -> bool:
+    return any(isinstance(r, AcyclicHierarchy) for r in extract.rules)
+
+
+def derived_columns(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+    """Add the columns that rules (and Great Expectations) evaluate beyond the
+    contract's own: derived reference keys and the hierarchy problem."""
+    frame = _reference_keys(extract, rows, ctx)
+    if _has_hierarchy(extract):
+        groups = resolve_groups(frame).select(
+            "account_id",
+            # A missing parent is the parent-reference rule's finding, not this one's.
+            pl.when(pl.col("_hierarchy_problem") != PARENT_MISSING)
+            .then(pl.col("_hierarchy_problem"))
+            .alias("_hierarchy_problem"),
+        )
+        frame = frame.join(groups, on="account_id", how="left")
+    return frame
+
+
+def _phase(rule: Rule, extract: Extract) -> int:
+    if isinstance(rule, AcyclicHierarchy):
+        return 3
+    if isinstance(rule, References) and rule.target == extract.name:
+        return 2
+    return 1
+
+
+def _violations(extract: Extract, frame: pl.DataFrame, rules: list[Rule], ctx: RuleContext) -> pl.DataFrame:
+    """Quarantine rows for every (row, rule) that the rule flags."""
+    if not rules or frame.is_empty():
+        return empty_rejections()
+    flags = frame.select(SOURCE_FILE, SOURCE_ROW, *[r.violation(ctx).alias(f"_r{i}") for i, r in enumerate(rules)])
+    found = []
+    for i, rule in enumerate(rules):
+        hit = flags.get_column(f"_r{i}")
+        if not hit.any():
+            continue
+        bad = frame.filter(hit)
+        found.append(
+            conform(
+                bad.select(
+                    pl.lit(extract.name).alias("extract"),
+                    pl.col(SOURCE_FILE).alias("source_file"),
+                    pl.col(SOURCE_ROW).alias("source_row"),
+                    record_key_expr(extract.key).alias("record_key"),
+                    pl.lit(rule.name).alias("rule"),
+                    pl.lit(rule.group).alias("rule_group"),
+                    pl.lit(rule.column).alias("column_name"),
+                    pl.col(rule.column).cast(pl.String).alias("value"),
+                    pl.lit(rule.describe()).alias("message"),
+                    pl.lit(None, pl.String).alias("raw_record"),
+                )
+            )
+        )
+    return pl.concat(found) if found else empty_rejections()
+
+
+def validate_rows(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> ValidatedExtract:
+    """Split parsed rows into accepted rows and quarantine rows."""
+    rules = list(extract.all_rules())
+    remaining = rows
+    rejected = [empty_rejections()]
+    for phase in (1, 2, 3):
+        phase_rules = [r for r in rules if _phase(r, extract) == phase]
+        while phase_rules:
+            phase_ctx = ctx
+            if phase == 2:
+                own_keys = remaining.select(extract.key[0])
+                phase_ctx = RuleContext(ctx.as_of, ctx.reporting_currency, {**ctx.keys, extract.name: own_keys})
+            frame = derived_columns(extract, remaining, ctx) if phase == 3 else _reference_keys(extract, remaining, ctx)
+            found = _violations(extract, frame, phase_rules, phase_ctx)
+            rejected.append(found)
+            if found.is_empty():
+                break
+            bad = found.select("source_file", "source_row").unique()
+            remaining = remaining.join(
+                bad, left_on=[SOURCE_FILE, SOURCE_ROW], right_on=["source_file", "source_row"], how="anti"
+            )
+            if phase != 2:
+                break  # self-references repeat: a rejected parent rejects its children in turn
+    accepted = remaining.select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
+    return ValidatedExtract(accepted=accepted, rejected=pl.concat(rejected))

@@ -1,0 +1,73 @@
+"""The pipeline's working DuckDB database (never opened by BI tools).
+
+Every asset writes its table here; the publish step copies the result into
+the file BI tools read (kam_pipeline/publish.py), because DuckDB allows one
+writer *or* many readers per file (../shared/FACTS.md). Writes replace a
+whole table, or the rows of one key (an extract, an as-of date), inside one
+transaction, so a rerun replaces exactly what it recomputes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SCHEMAS = ("staging", "quality", "marts", "history", "meta")
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the working database, creating it and its schemas on first use."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        yield con
+    finally:
+        con.close()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace `table` with `frame` atomically."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
+    """Replace the rows of `table` matching `key` (column = value) with
+    `frame`, in one transaction; creates the table from `frame` if needed."""
+    con.register("_frame", frame)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
+        where = " AND ".join(f"{column} = ?" for column in key)
+        con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_frame")
+
+
+def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    return con.sql(f"SELECT * FROM {table}").pl()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ).fetchone()
+    return bool(found and found[0])
