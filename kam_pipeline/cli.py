@@ -39,9 +39,13 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
 def run(as_of: str | None) -> int:
     settings = {"as_of": as_of} if as_of else {}
     job = defs.resolve_job_def(JOB_NAME)
+    log_level = os.environ.get("KAM_LOG_LEVEL", "WARNING")
     result = job.execute_in_process(
         instance=_instance(),
-        run_config={"resources": {"settings": {"config": settings}}} if settings else None,
+        run_config={
+            "resources": {"settings": {"config": settings}},
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+        },
         raise_on_error=False,
     )
     if not result.success:

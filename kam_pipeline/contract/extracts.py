@@ -109,7 +109,7 @@ FX_RATES = Extract(
     rules=(
         UniqueKey(name="fx_rates.key.unique", column="currency", columns=("currency", "month")),
         OneOf(name="fx_rates.currency.iso4217", column="currency", values=CURRENCY_CODES),
-        Matches(name="fx_rates.month.format", column="month", pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+        Matches(name="fx_rates.month.format", column="month", pattern=r"^\d{4}-(?:0[1-9]|1[0-2])$"),
         Between(name="fx_rates.rate_to_reporting.positive", column="rate_to_reporting", min_value=0, strict_min=True),
     ),
 )

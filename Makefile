@@ -1,0 +1,56 @@
+# The front door: `make run` and `make test` (README). Everything installs
+# into a project-local .venv, rebuilt only when pyproject.toml or
+# constraints.txt change.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE_DIR := data/landing
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install run test dev sample lint lock bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+# Sample data for the default landing directory only: a KAM_LANDING_DIR set
+# by the operator is used as it is.
+sample: install
+ifeq ($(KAM_LANDING_DIR),)
+	@test -f $(SAMPLE_DIR)/_SUCCESS || $(BIN)/python -m kam_pipeline.sample_data --out $(SAMPLE_DIR)
+endif
+
+run: install sample $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/kam-pipeline run
+
+test: install
+	$(BIN)/pytest
+
+dev: install sample $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Refresh constraints.txt from a clean resolve of pyproject.toml's ranges.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude kam-pipeline > constraints.txt
+	rm -rf .lock-venv build
+
+clean:
+	rm -rf $(VENV) .dagster_home data build *.egg-info

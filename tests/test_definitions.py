@@ -1,0 +1,41 @@
+"""The code location loads, and its shape changes only on purpose."""
+
+from kam_pipeline.definitions import defs
+from kam_pipeline.schedules import JOB_NAME
+
+EXPECTED_ASSETS = {
+    "staging/account_managers",
+    "staging/crm_accounts",
+    "staging/erp_customers",
+    "staging/fx_rates",
+    "staging/invoice_lines",
+    "staging/opportunities",
+    "warehouse/published",
+}
+
+
+def test_asset_keys_snapshot() -> None:
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert EXPECTED_ASSETS <= keys
+
+
+def test_every_asset_has_group_and_description() -> None:
+    for spec in defs.resolve_all_asset_specs():
+        assert spec.group_name and spec.group_name != "default", spec.key
+        assert spec.description, spec.key
+
+
+def test_schedule_targets_the_nightly_job_at_two() -> None:
+    schedule = defs.resolve_schedule_def(f"{JOB_NAME}_schedule")
+    assert schedule.job_name == JOB_NAME
+    assert schedule.cron_schedule == "0 2 * * *"
+    job = defs.resolve_job_def(JOB_NAME)
+    assert job.executor_def.name == "in_process"
+
+
+def test_staging_assets_carry_checks_per_rule_group() -> None:
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert ("staging/invoice_lines", "uniqueness") in checks
+    assert ("staging/invoice_lines", "references") in checks
+    assert ("staging/crm_accounts", "structure") in checks
+    assert ("staging/opportunities", "reconciliation") in checks

@@ -1,0 +1,79 @@
+"""Materialise the real staging assets on a small landing directory."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from kam_pipeline.assets.publish import published_warehouse
+from kam_pipeline.assets.staging import STAGING_ASSETS
+from kam_pipeline.contract import EXTRACTS
+
+from .conftest import resources_for
+
+EXPECTED_ROWS = {
+    "account_managers": 2,
+    "crm_accounts": 3,
+    "opportunities": 2,
+    "erp_customers": 3,
+    "fx_rates": 2,
+    "invoice_lines": 4,
+}
+
+
+def _duckdb_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {name: kind for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def test_staging_tables_are_typed_and_complete(tmp_path: Path, tiny_landing: Path) -> None:
+    resources = resources_for(tmp_path, tiny_landing)
+    result = dg.materialize([*STAGING_ASSETS, published_warehouse], resources=resources)
+    assert result.success
+    published = tmp_path / "published" / "kam.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        for extract in EXTRACTS:
+            count = con.execute(f"SELECT count(*) FROM {extract.table}").fetchone()[0]
+            assert count == EXPECTED_ROWS[extract.name], extract.name
+        lines = _duckdb_types(con, "staging.invoice_lines")
+        assert lines["invoice_date"] == "DATE"
+        assert lines["net_amount"] == "DECIMAL(18,4)"
+        assert lines["line_no"] == "BIGINT"
+        accounts = _duckdb_types(con, "staging.crm_accounts")
+        assert accounts["is_key_account"] == "BOOLEAN"
+        assert con.execute("SELECT account_name FROM staging.crm_accounts WHERE account_id = 'B'").fetchone() == (
+            "Beta, Sub",
+        )
+        usd = con.execute(
+            "SELECT net_amount, cost_amount FROM staging.invoice_lines WHERE invoice_id = 'I1' AND line_no = 2"
+        ).fetchone()
+        assert (float(usd[0]), usd[1]) == (100.0, None)
+        balanced = con.execute("SELECT bool_and(balanced), count(*) FROM quality.reconciliation").fetchone()
+        assert balanced == (True, 6)
+    assert not list(published.parent.glob(".*building*"))
+
+
+def test_row_counts_are_materialisation_metadata(tmp_path: Path, tiny_landing: Path) -> None:
+    result = dg.materialize(STAGING_ASSETS, resources=resources_for(tmp_path, tiny_landing))
+    by_key = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
+    assert by_key["staging/invoice_lines"]["dagster/row_count"].value == 4
+    assert by_key["staging/invoice_lines"]["rows_rejected"].value == 0
+
+
+def test_missing_column_fails_with_one_line_and_blocks_downstream(tmp_path: Path, tiny_landing: Path) -> None:
+    accounts = tiny_landing / "crm" / "accounts.csv"
+    lines = accounts.read_text().splitlines()
+    accounts.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n")
+    result = dg.materialize(
+        [*STAGING_ASSETS, published_warehouse], resources=resources_for(tmp_path, tiny_landing), raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.user_failure_data.description
+    assert message.startswith("crm/accounts.csv: missing column key_account_since")
+    assert "\n" not in message
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "staging/erp_customers" not in materialised
+    assert "warehouse/published" not in materialised
+    assert "staging/account_managers" in materialised
