@@ -34,7 +34,7 @@ def test_bom_crlf_quotes_and_empty_fields(tmp_path: Path) -> None:
 
 
 def test_ragged_and_unparseable_rows_are_quarantined_with_raw_text(tmp_path: Path) -> None:
-    text = f"{HEADER}\nAM1,A,AM,DACH,1200,90\nAM2,B,AM,DACH,12x0,90\nAM3,C,AM,DACH,1,2,3\nAM4,\"D,AM,X,1,2\nAM5,E,AM\n"
+    text = f'{HEADER}\nAM1,A,AM,DACH,1200,90\nAM2,B,AM,DACH,12x0,90\nAM3,C,AM,DACH,1,2,3\nAM4,"D,AM,X,1,2\nAM5,E,AM\n'
     parsed = parse_file(MANAGERS, _write(tmp_path, text), "crm/m.csv")
     assert parsed.rows.get_column("owner_id").to_list() == ["AM1"]
     bad = parsed.rejected.sort("source_row").select("source_row", "rule", "column_name", "value", "raw_record")

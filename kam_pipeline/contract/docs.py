@@ -79,7 +79,8 @@ def render() -> str:
         parts.append("\n| column | type | required | meaning |\n| --- | --- | --- | --- |")
         for column in extract.columns:
             required = "yes" if column.required else "no"
-            parts.append(f"| `{column.name}` | {_type_name(extract, column.name)} | {required} | {column.description} |")
+            kind = _type_name(extract, column.name)
+            parts.append(f"| `{column.name}` | {kind} | {required} | {column.description} |")
         parts.append("\n| rule | group | the contract expects |\n| --- | --- | --- |")
         for rule in extract.all_rules():
             parts.append(f"| `{rule.name}` | {rule.group} | {_cell(rule.describe())} |")
