@@ -1,0 +1,51 @@
+"""kam_candidates: score, eligibility and decision of every customer of one snapshot.
+
+Composes scoring (§2), eligibility (§3), capacity and selection (§4) and the
+decisions (§5) of docs/kam_method.md.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kam_pipeline.kam.decisions import decide
+from kam_pipeline.kam.eligibility import eligibility
+from kam_pipeline.kam.kam_team import key_account_capacity
+from kam_pipeline.kam.scoring import kam_score
+from kam_pipeline.kam.selection import rank_for_selection
+from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.settings import KamSettings
+
+CANDIDATE_COLUMNS = (
+    "customer_id",
+    "customer_name",
+    "score",
+    "attractiveness",
+    "strength",
+    "selection_score",
+    "eligible",
+    "ineligible_reason",
+    "is_current_key_account",
+    "decision",
+    "decision_reason",
+    "selection_rank",
+    "as_of_date",
+)
+
+
+def select_key_accounts(segments: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
+    """One row per customer of `segments` (one snapshot of marts.customer_segments), sorted by customer_id.
+
+    `managers` is staging.account_managers; its KAM capacity bounds the number
+    of KEEP + ADD decisions.
+    """
+    snapshot_date(segments, "customer_segments")
+    max_key_accounts = key_account_capacity(managers, settings)
+    scored = eligibility(kam_score(segments, settings), settings)
+    ranked = rank_for_selection(scored, max_key_accounts, settings)
+    return (
+        decide(ranked, max_key_accounts, settings)
+        .select(CANDIDATE_COLUMNS)
+        .with_columns(pl.col("selection_rank").cast(pl.Int64))
+        .sort("customer_id")
+    )

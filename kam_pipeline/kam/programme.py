@@ -1,0 +1,109 @@
+"""KAM programme return: did the key accounts' margin grow more than comparable customers', and
+did that pay for the KAM time? One row per snapshot (docs/kam_method.md §7).
+
+A before/after comparison against a non-randomised control group: an
+indication, not proof of causation (§7.3).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kam_pipeline.kam.decisions import ADD, DESELECT, KEEP, REVIEW, WATCH
+from kam_pipeline.kam.eligibility import A_CLASS
+from kam_pipeline.kam.figures import MONEY
+from kam_pipeline.kam.kam_team import key_account_capacity, mean_kam_hourly_cost
+from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.settings import KamSettings
+
+PROGRAMME_COLUMNS = (
+    "as_of_date",
+    "max_key_accounts",
+    "key_accounts",
+    "keep",
+    "add",
+    "review",
+    "deselect",
+    "watch",
+    "control_customers",
+    "key_revenue_t12m",
+    "key_revenue_prior",
+    "key_revenue_growth",
+    "key_margin_t12m",
+    "key_margin_prior",
+    "key_margin_growth",
+    "control_revenue_t12m",
+    "control_revenue_prior",
+    "control_revenue_growth",
+    "control_margin_t12m",
+    "control_margin_prior",
+    "control_margin_growth",
+    "kam_cost",
+    "incremental_margin",
+    "roi",
+)
+
+
+def growth(current: str, prior: str) -> pl.Expr:
+    """current / prior − 1 of two summed money columns; null when prior ≤ 0 (as growth_pct in segmentation)."""
+    return pl.when(pl.col(prior) > 0).then(pl.col(current).cast(pl.Float64) / pl.col(prior).cast(pl.Float64) - 1)
+
+
+def _group_totals(prefix: str, members: pl.Expr) -> dict[str, pl.Expr]:
+    """Summed revenue and margin, current and prior window, of one group of customers."""
+    return {
+        f"{prefix}_{measure}_{window}": pl.col(f"{measure}_{window}").filter(members).sum().cast(MONEY)
+        for measure in ("revenue", "margin")
+        for window in ("t12m", "prior")
+    }
+
+
+def programme_return(
+    segments: pl.DataFrame, candidates: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings
+) -> pl.DataFrame:
+    """One row: key accounts (current key accounts: KEEP + REVIEW + DESELECT) against the control
+    group (A-class customers that are not key accounts), KAM cost, incremental margin and ROI (§7).
+
+    kam_cost = key_accounts × hours_per_key_account × mean hourly_cost of the KAM managers;
+    incremental_margin = key_margin_t12m − key_margin_prior × (1 + control_margin_growth);
+    roi = (incremental_margin − kam_cost) / kam_cost, null when kam_cost is 0 or unknown.
+    """
+    as_of = snapshot_date(segments, "customer_segments")
+    key = pl.col("is_current_key_account")
+    control = ~key & (pl.col("abc_class") == A_CLASS)
+    decision = pl.col("decision")
+    mean_cost = mean_kam_hourly_cost(managers)
+    totals = segments.join(
+        candidates.select("customer_id", "decision"), on="customer_id", how="left", validate="1:1"
+    ).select(
+        as_of_date=pl.lit(as_of, dtype=pl.Date),
+        max_key_accounts=pl.lit(key_account_capacity(managers, settings), dtype=pl.Int64),
+        key_accounts=key.sum().cast(pl.Int64),
+        keep=(decision == KEEP).sum().cast(pl.Int64),
+        add=(decision == ADD).sum().cast(pl.Int64),
+        review=(decision == REVIEW).sum().cast(pl.Int64),
+        deselect=(decision == DESELECT).sum().cast(pl.Int64),
+        watch=(decision == WATCH).sum().cast(pl.Int64),
+        control_customers=control.sum().cast(pl.Int64),
+        **_group_totals("key", key),
+        **_group_totals("control", control),
+    )
+    expected_margin = pl.col("key_margin_prior").cast(pl.Float64) * (1 + pl.col("control_margin_growth"))
+    kam_cost = pl.col("key_accounts") * settings.hours_per_key_account * pl.lit(mean_cost, dtype=pl.Float64)
+    return (
+        totals.with_columns(
+            key_revenue_growth=growth("key_revenue_t12m", "key_revenue_prior"),
+            key_margin_growth=growth("key_margin_t12m", "key_margin_prior"),
+            control_revenue_growth=growth("control_revenue_t12m", "control_revenue_prior"),
+            control_margin_growth=growth("control_margin_t12m", "control_margin_prior"),
+            kam_cost=kam_cost.cast(MONEY),
+        )
+        .with_columns(incremental_margin=pl.col("key_margin_t12m") - expected_margin.cast(MONEY))
+        .with_columns(
+            roi=pl.when(pl.col("kam_cost") > 0).then(
+                (pl.col("incremental_margin") - pl.col("kam_cost")).cast(pl.Float64)
+                / pl.col("kam_cost").cast(pl.Float64)
+            )
+        )
+        .select(PROGRAMME_COLUMNS)
+    )
