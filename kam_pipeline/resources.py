@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import polars as pl
 from pydantic import Field
 
 from kam_pipeline import warehouse
@@ -44,6 +45,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def path(self) -> Path:
         return self.settings.load().work_db
+
+    def staging_parquet(self, extract: str) -> Path:
+        """Accepted rows of an extract as Parquet, for lazy, streaming scans
+        (the invoice lines are the one large input of every computation)."""
+        return self.settings.load().work_dir / "staging" / f"{extract}.parquet"
+
+    def scan_staging(self, extract: str) -> pl.LazyFrame:
+        return pl.scan_parquet(self.staging_parquet(extract))
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
