@@ -1,0 +1,55 @@
+"""The customer unit: which CRM accounts form one customer, and the customer's
+attributes (methodology §S2)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kam_pipeline.hierarchy import resolve_groups
+from kam_pipeline.settings import SegmentationSettings
+
+#: Attributes a customer takes from its top account.
+TOP_ACCOUNT_ATTRIBUTES = ("region", "country_code", "industry", "owner_id", "competitive_position")
+
+
+def account_customers(accounts: pl.DataFrame, settings: SegmentationSettings) -> pl.DataFrame:
+    """`account_id` → `customer_id`: the group's top account, or the account
+    itself when `customer_unit` is "account".
+
+    Raises ValueError when a group hierarchy is broken (validation rejects such
+    accounts, so this means the staging data were not validated).
+    """
+    if settings.customer_unit == "account":
+        return accounts.select("account_id", customer_id=pl.col("account_id"))
+    groups = resolve_groups(accounts)
+    broken = groups.filter(pl.col("top_account_id").is_null())
+    if not broken.is_empty():
+        sample = ", ".join(broken.get_column("account_id").head(5).to_list())
+        raise ValueError(f"{len(broken)} CRM accounts have no top account (broken hierarchy), e.g. {sample}")
+    return groups.select("account_id", customer_id=pl.col("top_account_id"))
+
+
+def customer_profiles(accounts: pl.DataFrame, account_customer: pl.DataFrame) -> pl.DataFrame:
+    """One row per customer: name and attributes of its top account, plus what
+    is summed or combined over the group's accounts (§S2, §S8).
+
+    `crm_wallet` and `employee_count` are null when no account of the group
+    has a value; `key_account_since` is the earliest date among the group's
+    current key accounts.
+    """
+    group = (
+        accounts.join(account_customer, on="account_id", how="inner")
+        .group_by("customer_id")
+        .agg(
+            crm_wallet=pl.when(pl.col("estimated_wallet").count() > 0).then(pl.col("estimated_wallet").sum()),
+            employee_count=pl.when(pl.col("employee_count").count() > 0).then(pl.col("employee_count").sum()),
+            is_current_key_account=pl.col("is_key_account").any(),
+            key_account_since=pl.col("key_account_since").filter(pl.col("is_key_account")).min(),
+        )
+    )
+    top = accounts.select(
+        pl.col("account_id").alias("customer_id"),
+        pl.col("account_name").alias("customer_name"),
+        *TOP_ACCOUNT_ATTRIBUTES,
+    )
+    return top.join(group, on="customer_id", how="inner")

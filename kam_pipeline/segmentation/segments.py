@@ -1,0 +1,154 @@
+"""marts.customer_segments: one row per customer with every segmentation
+figure and label (methodology §S1–§S11)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from kam_pipeline.segmentation.amounts import AMOUNT
+from kam_pipeline.segmentation.customer_unit import account_customers, customer_profiles
+from kam_pipeline.segmentation.growth import growth_pct, trend
+from kam_pipeline.segmentation.opportunities import customer_opportunities
+from kam_pipeline.segmentation.pareto import pareto_abc
+from kam_pipeline.segmentation.potential import (
+    headroom,
+    potential_class,
+    potential_value,
+    share_of_wallet,
+    wallet,
+    wallet_source,
+)
+from kam_pipeline.segmentation.revenue import customer_revenue, margin_coverage, margin_pct
+from kam_pipeline.segmentation.threat import threat_level, threat_reasons
+from kam_pipeline.segmentation.tiers import at_risk, tier, tier_reason
+from kam_pipeline.segmentation.windows import reporting_windows
+from kam_pipeline.settings import SegmentationSettings
+
+#: Columns of marts.customer_segments, in order, with their types (§S11).
+CUSTOMER_SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(),
+    "customer_name": pl.String(),
+    "region": pl.String(),
+    "country_code": pl.String(),
+    "industry": pl.String(),
+    "owner_id": pl.String(),
+    "revenue_t12m": AMOUNT,
+    "revenue_prior": AMOUNT,
+    "margin_t12m": AMOUNT,
+    "margin_prior": AMOUNT,
+    "margin_pct": pl.Float64(),
+    "margin_coverage": pl.Float64(),
+    "growth_pct": pl.Float64(),
+    "trend": pl.String(),
+    "revenue_share": pl.Float64(),
+    "cumulative_share": pl.Float64(),
+    "abc_class": pl.String(),
+    "margin_abc_class": pl.String(),
+    "region_abc_class": pl.String(),
+    "country_abc_class": pl.String(),
+    "portfolio_abc_class": pl.String(),
+    "portfolio_rank": pl.Int32(),
+    "wallet": AMOUNT,
+    "wallet_source": pl.String(),
+    "headroom": AMOUNT,
+    "share_of_wallet": pl.Float64(),
+    "pipeline_weighted": AMOUNT,
+    "potential_value": AMOUNT,
+    "potential_class": pl.String(),
+    "threat_level": pl.String(),
+    "threat_reasons": pl.String(),
+    "tier": pl.String(),
+    "at_risk": pl.Boolean(),
+    "tier_reason": pl.String(),
+    "as_of_date": pl.Date(),
+    "competitive_position": pl.Int64(),
+    "is_current_key_account": pl.Boolean(),
+    "key_account_since": pl.Date(),
+}
+
+#: Pareto views: output column → (measure, partition, pareto_abc column) (§S4–§S6).
+_PARETO_VIEWS: dict[str, tuple[str, str | None, str]] = {
+    "revenue_share": ("revenue_t12m", None, "share"),
+    "cumulative_share": ("revenue_t12m", None, "cumulative_share"),
+    "abc_class": ("revenue_t12m", None, "abc_class"),
+    "margin_abc_class": ("margin_t12m", None, "abc_class"),
+    "region_abc_class": ("revenue_t12m", "region", "abc_class"),
+    "country_abc_class": ("revenue_t12m", "country_code", "abc_class"),
+    "portfolio_abc_class": ("revenue_t12m", "owner_id", "abc_class"),
+    "portfolio_rank": ("revenue_t12m", "owner_id", "rank"),
+}
+
+#: Amounts of customers without invoice lines or opportunities.
+_ZERO_WHEN_ABSENT = (
+    "revenue_t12m",
+    "revenue_prior",
+    "margin_t12m",
+    "margin_prior",
+    "costed_revenue_t12m",
+    "pipeline_weighted",
+    "lost_deals_amount",
+)
+
+
+def _with_pareto_views(customers: pl.DataFrame, settings: SegmentationSettings) -> pl.DataFrame:
+    """Join every Pareto view, computing each (measure, partition) ranking once."""
+    views: dict[tuple[str, str | None], pl.DataFrame] = {}
+    for output, (measure, partition, column) in _PARETO_VIEWS.items():
+        if (measure, partition) not in views:
+            views[(measure, partition)] = pareto_abc(customers, measure, settings, partition)
+        ranking = views[(measure, partition)].select("customer_id", pl.col(column).alias(output))
+        customers = customers.join(ranking, on="customer_id", how="left")
+    return customers
+
+
+def build_customer_segments(
+    lines: pl.LazyFrame,
+    erp_customers: pl.DataFrame,
+    accounts: pl.DataFrame,
+    fx_rates: pl.DataFrame,
+    opportunities: pl.DataFrame,
+    settings: SegmentationSettings,
+    as_of: date,
+) -> pl.DataFrame:
+    """Segment every CRM customer unit as of `as_of` (rows of marts.customer_segments).
+
+    Customers without revenue are kept (class N, tier DORMANT). The invoice
+    lines are read once, lazily; everything after their aggregation works on
+    one row per customer. Output sorted by customer_id.
+    """
+    windows = reporting_windows(as_of, settings)
+    account_customer = account_customers(accounts, settings)
+    revenue = customer_revenue(lines, erp_customers, account_customer, fx_rates, settings, windows)
+    deals = customer_opportunities(opportunities, fx_rates, account_customer, settings, windows)
+    customers = (
+        customer_profiles(accounts, account_customer)
+        .join(revenue, on="customer_id", how="left")
+        .join(deals, on="customer_id", how="left")
+        .with_columns(
+            *(pl.col(name).fill_null(pl.lit(0, AMOUNT)) for name in _ZERO_WHEN_ABSENT),
+            pl.col("has_recent_invoice").fill_null(False),
+        )
+    )
+    return (
+        _with_pareto_views(customers, settings)
+        .with_columns(
+            margin_pct=margin_pct(),
+            margin_coverage=margin_coverage(),
+            growth_pct=growth_pct(),
+            wallet=wallet(settings),
+            wallet_source=wallet_source(settings),
+        )
+        .with_columns(trend=trend(settings), headroom=headroom(), share_of_wallet=share_of_wallet())
+        .with_columns(potential_value=potential_value())
+        .with_columns(
+            potential_class=potential_class(settings),
+            threat_reasons=threat_reasons(settings),
+            threat_level=threat_level(settings),
+        )
+        .with_columns(tier=tier(), at_risk=at_risk(), as_of_date=pl.lit(as_of))
+        .with_columns(tier_reason=tier_reason(settings))
+        .select(pl.col(name).cast(dtype) for name, dtype in CUSTOMER_SEGMENTS_SCHEMA.items())
+        .sort("customer_id")
+    )

@@ -1,0 +1,53 @@
+"""marts.segment_summary: customers and revenue per tier at each organisation
+level (methodology §S11)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kam_pipeline.segmentation.amounts import AMOUNT, ratio
+from kam_pipeline.segmentation.pareto import in_universe
+from kam_pipeline.segmentation.tiers import TIERS
+
+#: Summary level → the customer_segments column it groups by (None: everyone).
+LEVELS: dict[str, str | None] = {"GLOBAL": None, "REGION": "region", "COUNTRY": "country_code", "OWNER": "owner_id"}
+
+#: level_value of the GLOBAL level.
+ALL = "ALL"
+
+SEGMENT_SUMMARY_SCHEMA: dict[str, pl.DataType] = {
+    "level": pl.String(),
+    "level_value": pl.String(),
+    "tier": pl.String(),
+    "customers": pl.Int64(),
+    "revenue_t12m": AMOUNT,
+    "revenue_share": pl.Float64(),
+    "as_of_date": pl.Date(),
+}
+
+
+def build_segment_summary(segments: pl.DataFrame) -> pl.DataFrame:
+    """Per level, level value and tier: number of customers, their revenue and
+    its share of the level value's universe revenue (the positive-revenue
+    customers', the same base as `revenue_share`; null when that is 0).
+    Only tiers that occur are listed."""
+    per_level = []
+    for level, column in LEVELS.items():
+        level_value = pl.lit(ALL) if column is None else pl.col(column)
+        per_level.append(
+            segments.group_by(level_value.alias("level_value"), "tier", "as_of_date")
+            .agg(
+                customers=pl.len(),
+                revenue_t12m=pl.col("revenue_t12m").sum(),
+                universe_revenue=pl.col("revenue_t12m").filter(in_universe()).sum(),
+            )
+            .with_columns(level=pl.lit(level), universe_revenue=pl.col("universe_revenue").sum().over("level_value"))
+        )
+    summary = pl.concat(per_level, how="vertical_relaxed").with_columns(
+        revenue_share=pl.when(pl.col("universe_revenue") > 0).then(
+            ratio(pl.col("revenue_t12m"), pl.col("universe_revenue"))
+        )
+    )
+    return summary.select(pl.col(name).cast(dtype) for name, dtype in SEGMENT_SUMMARY_SCHEMA.items()).sort(
+        pl.col("level").cast(pl.Enum(list(LEVELS))), "level_value", pl.col("tier").cast(pl.Enum(list(TIERS)))
+    )
