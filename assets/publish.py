@@ -12,7 +12,16 @@ from kam_pipeline.resources import SettingsResource, WarehouseResource
 @dg.asset(
     key=["warehouse", "published"],
     group_name="publish",
-    deps=[["staging", e.name] for e in EXTRACTS],
+    deps=[
+        *[["staging", e.name] for e in EXTRACTS],
+        ["quality", "unmapped_customers"],
+        ["marts", "segment_summary"],
+        ["marts", "kam_candidates"],
+        ["marts", "resource_allocation"],
+        ["marts", "account_manager_load"],
+        ["marts", "kam_programme"],
+        ["marts", "tier_migration"],
+    ],
     kinds={"duckdb"},
     tags={"stage": "publish"},
     description="The DuckDB file BI tools read (KAM_WAREHOUSE_PATH): every table of the working database, "

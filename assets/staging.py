@@ -119,6 +119,9 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
             run_id = context.run.run_id
             warehouse.replace_table(con, extract.table, staged.accepted)
+            parquet = work_db.staging_parquet(extract.name)
+            parquet.parent.mkdir(parents=True, exist_ok=True)
+            staged.accepted.write_parquet(parquet)
             warehouse.replace_rows(
                 con,
                 "quality.rejected_rows",

@@ -1,0 +1,70 @@
+"""Segmentation assets: marts.customer_segments, marts.segment_summary and
+the history snapshot of the segments (docs/methodology.md)."""
+
+import dagster as dg
+
+from kam_pipeline import warehouse
+from kam_pipeline.metadata import markdown_table
+from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
+
+SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
+SEGMENT_INPUTS = ["invoice_lines", "erp_customers", "crm_accounts", "fx_rates", "opportunities"]
+PREVIEW_COLUMNS = ["customer_id", "customer_name", "tier", "abc_class", "revenue_t12m", "revenue_share", "trend"]
+
+
+@dg.asset(
+    key=SEGMENTS,
+    group_name="segmentation",
+    deps=[["staging", name] for name in SEGMENT_INPUTS],
+    kinds={"duckdb", "polars"},
+    tags={"stage": "compute"},
+    description="One row per customer (account group) for the run's as-of date: revenue and margin over the "
+    "trailing window, Pareto share and ABC classes at company, region, country and portfolio level, growth, "
+    "potential, threat and tier with the reason.",
+)
+def customer_segments(settings: SettingsResource, work_db: WarehouseResource) -> dg.MaterializeResult:
+    run = settings.load()
+    with work_db.connect() as con:
+        segments = build_customer_segments(
+            work_db.scan_staging("invoice_lines"),
+            warehouse.read_table(con, "staging.erp_customers"),
+            warehouse.read_table(con, "staging.crm_accounts"),
+            warehouse.read_table(con, "staging.fx_rates"),
+            warehouse.read_table(con, "staging.opportunities"),
+            run.segmentation,
+            run.as_of,
+        )
+        warehouse.replace_table(con, "marts.customer_segments", segments)
+        warehouse.replace_rows(con, "history.customer_segments", segments, {"as_of_date": run.as_of})
+    top = segments.sort("revenue_t12m", descending=True).head(10).select(PREVIEW_COLUMNS)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(segments),
+            "warehouse_table": "marts.customer_segments",
+            "as_of_date": str(run.as_of),
+            "tiers": dg.MetadataValue.json(dict(segments.get_column("tier").value_counts().iter_rows())),
+            "top_customers": dg.MetadataValue.md(markdown_table(top)),
+        }
+    )
+
+
+@dg.asset(
+    key=["marts", "segment_summary"],
+    group_name="segmentation",
+    deps=[SEGMENTS],
+    kinds={"duckdb", "polars"},
+    tags={"stage": "compute"},
+    description="Customers and revenue per tier at each level (GLOBAL, REGION, COUNTRY, OWNER).",
+)
+def segment_summary(work_db: WarehouseResource) -> dg.MaterializeResult:
+    with work_db.connect() as con:
+        summary = build_segment_summary(warehouse.read_table(con, "marts.customer_segments"))
+        warehouse.replace_table(con, "marts.segment_summary", summary)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(summary),
+            "warehouse_table": "marts.segment_summary",
+            "global": dg.MetadataValue.md(markdown_table(summary.filter(summary["level"] == "GLOBAL"))),
+        }
+    )
