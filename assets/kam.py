@@ -13,6 +13,7 @@ SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
 CANDIDATES = dg.AssetKey(["marts", "kam_candidates"])
 MANAGERS = dg.AssetKey(["staging", "account_managers"])
 KAM_TAGS = {"stage": "decide"}
+LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "capacity_hours", "load_status"]
 
 
 def _snapshot_inputs(con) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -85,9 +86,7 @@ def resource_allocation(settings: SettingsResource, work_db: WarehouseResource):
         metadata={
             "dagster/row_count": len(load),
             "warehouse_table": "marts.account_manager_load",
-            "load": dg.MetadataValue.md(
-                markdown_table(load.select("owner_id", "name", "role", "required_hours", "capacity_hours", "load_status"))
-            ),
+            "load": dg.MetadataValue.md(markdown_table(load.select(LOAD_PREVIEW))),
         },
     )
 
