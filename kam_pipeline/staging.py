@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from kam_pipeline.contract import EXTRACTS_BY_NAME, Extract
+from kam_pipeline.contract import Extract
 from kam_pipeline.contract.rules import References, RuleContext
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.landing import extract_files
@@ -42,29 +43,41 @@ class StagedExtract:
         return self.rows_read == len(self.accepted) + self.rows_rejected
 
 
-#: How the accepted rows of an extract become the key set that references to
-#: it are checked against (one entry per `References.target`).
-REFERENCE_KEYS: dict[str, tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]] = {
-    "fx_rates": ("fx_rates", lambda f: f.select(pl.concat_str(["currency", "month"], separator="|").alias("key"))),
-    "fx_currencies": ("fx_rates", lambda f: f.select(pl.col("currency").unique().sort().alias("key"))),
-    "account_managers": ("account_managers", lambda f: f.select(pl.col("owner_id").alias("key"))),
-    "crm_accounts": ("crm_accounts", lambda f: f.select(pl.col("account_id").alias("key"))),
-    "erp_customers": ("erp_customers", lambda f: f.select(pl.col("erp_customer_id").alias("key"))),
-}
+def _fx_currencies_by(as_of: date) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """Currencies with a rate in the as-of month or earlier: opportunity
+    amounts are converted at the latest such rate (docs/methodology.md)."""
+    month = f"{as_of.year:04d}-{as_of.month:02d}"
+    return lambda f: f.filter(pl.col("month") <= month).select(pl.col("currency").unique().sort().alias("key"))
+
+
+def _reference_keys(as_of: date) -> dict[str, tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]]:
+    """How the accepted rows of an extract become the key set that references
+    to it are checked against (one entry per `References.target`)."""
+    return {
+        "fx_rates": ("fx_rates", lambda f: f.select(pl.concat_str(["currency", "month"], separator="|").alias("key"))),
+        "fx_currencies": ("fx_rates", _fx_currencies_by(as_of)),
+        "account_managers": ("account_managers", lambda f: f.select(pl.col("owner_id").alias("key"))),
+        "crm_accounts": ("crm_accounts", lambda f: f.select(pl.col("account_id").alias("key"))),
+        "erp_customers": ("erp_customers", lambda f: f.select(pl.col("erp_customer_id").alias("key"))),
+    }
 
 
 def referenced_extracts(extract: Extract) -> list[str]:
     """Other extracts this one's rules refer to (its upstream dependencies)."""
-    targets = {REFERENCE_KEYS[r.target][0] for r in extract.rules if isinstance(r, References)}
+    sources = _reference_keys(date.min)
+    targets = {sources[r.target][0] for r in extract.rules if isinstance(r, References)}
     return sorted(t for t in targets if t != extract.name)
 
 
-def rule_context(extract: Extract, accepted: Mapping[str, pl.DataFrame], as_of, reporting_currency: str) -> RuleContext:
+def rule_context(
+    extract: Extract, accepted: Mapping[str, pl.DataFrame], as_of: date, reporting_currency: str
+) -> RuleContext:
     """Key sets of every extract this one references, from their accepted rows."""
+    sources = _reference_keys(as_of)
     keys = {}
     for rule in extract.rules:
         if isinstance(rule, References) and rule.target != extract.name:
-            source, to_keys = REFERENCE_KEYS[rule.target]
+            source, to_keys = sources[rule.target]
             keys[rule.target] = to_keys(accepted[source])
     return RuleContext(as_of=as_of, reporting_currency=reporting_currency, keys=keys)
 
@@ -96,6 +109,3 @@ def stage_extract(extract: Extract, landing_dir: Path, ctx: RuleContext) -> Stag
         checked=checked,
         context=full_ctx,
     )
-
-
-__all__ = ["EXTRACTS_BY_NAME", "ExtractError", "StagedExtract", "referenced_extracts", "rule_context", "stage_extract"]

@@ -234,7 +234,13 @@ INVOICE_LINES = Extract(
         ),
         NotAfterAsOf(name="invoice_lines.invoice_date.not_future", column="invoice_date"),
         References(name="invoice_lines.erp_customer_id.exists", column="erp_customer_id", target="erp_customers"),
-        References(name="invoice_lines.currency.fx_rate_exists", column="currency", target="fx_rates", key=_fx_key),
+        References(
+            name="invoice_lines.currency.fx_rate_exists",
+            column="currency",
+            target="fx_rates",
+            key=_fx_key,
+            expects="a foreign currency must have an FX rate for the invoice month",
+        ),
     ),
 )
 
@@ -268,6 +274,7 @@ OPPORTUNITIES = Extract(
             column="currency",
             target="fx_currencies",
             key=_fx_currency_key,
+            expects="a foreign currency must have an FX rate in the as-of month or earlier",
         ),
     ),
 )

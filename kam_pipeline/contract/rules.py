@@ -222,6 +222,7 @@ class References(Rule):
 
     target: str = ""
     key: Callable[[RuleContext], pl.Expr] | None = None
+    expects: str | None = None  # wording for a derived key, instead of "must exist among ..."
     group: str = "references"
 
     def key_expr(self, ctx: RuleContext) -> pl.Expr:
@@ -242,7 +243,7 @@ class References(Rule):
         return _gxe().ExpectColumnValuesToBeInSet(column=self.check_column, value_set=values)
 
     def describe(self) -> str:
-        return f"{self.column} must exist among the accepted {self.target}"
+        return self.expects or f"{self.column} must exist among the accepted {self.target}"
 
 
 @dataclass(frozen=True)
