@@ -1,40 +1,53 @@
 """Publish asset: the warehouse file BI tools read, swapped in atomically."""
 
+from datetime import UTC, datetime
+
 import dagster as dg
 import polars as pl
 
+from kam_pipeline import warehouse
 from kam_pipeline.contract import EXTRACTS
 from kam_pipeline.metadata import markdown_table
-from kam_pipeline.publish import publish
+from kam_pipeline.publish import RunRecord, publish
 from kam_pipeline.resources import SettingsResource, WarehouseResource
+
+PUBLISHED_INPUTS = [
+    *[["staging", e.name] for e in EXTRACTS],
+    ["quality", "unmapped_customers"],
+    ["marts", "segment_summary"],
+    ["marts", "kam_candidates"],
+    ["marts", "resource_allocation"],
+    ["marts", "account_manager_load"],
+    ["marts", "kam_programme"],
+    ["marts", "tier_migration"],
+]
 
 
 @dg.asset(
     key=["warehouse", "published"],
     group_name="publish",
-    deps=[
-        *[["staging", e.name] for e in EXTRACTS],
-        ["quality", "unmapped_customers"],
-        ["marts", "segment_summary"],
-        ["marts", "kam_candidates"],
-        ["marts", "resource_allocation"],
-        ["marts", "account_manager_load"],
-        ["marts", "kam_programme"],
-        ["marts", "tier_migration"],
-    ],
+    deps=PUBLISHED_INPUTS,
     kinds={"duckdb"},
     tags={"stage": "publish"},
-    description="The DuckDB file BI tools read (KAM_WAREHOUSE_PATH): every table of the working database, "
-    "the sql/ views and comments, built in a temporary file and swapped in atomically.",
+    description="The DuckDB file BI tools read (KAM_WAREHOUSE_PATH): the tables declared in sql/ filled from the "
+    "working database, the run log and the bi views, built in a temporary file and swapped in atomically.",
 )
 def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource, work_db: WarehouseResource):
     run = settings.load()
-    report = publish(work_db.path(), run.warehouse_path, context.run.run_id)
+    stats = context.instance.get_run_stats(context.run.run_id)
+    started = datetime.fromtimestamp(stats.start_time, UTC) if stats.start_time else datetime.now(UTC)
+    record = RunRecord(context.run.run_id, run.as_of, started, datetime.now(UTC))
+    report = publish(work_db.path(), run.warehouse_path, record)
+    with work_db.connect() as con:
+        warehouse.replace_rows(con, "meta.runs", pl.DataFrame([report.run_row]), {"run_id": record.run_id})
+    if report.missing:
+        context.log.warning(f"published empty (not materialised yet): {', '.join(report.missing)}")
     counts = pl.DataFrame({"table": list(report.tables), "rows": list(report.tables.values())})
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(report.path)),
             "tables": dg.MetadataValue.md(markdown_table(counts)),
             "dagster/row_count": int(counts.get_column("rows").sum()) if len(counts) else 0,
+            "rejected_rows": report.run_row["rejected_rows"],
         }
     )

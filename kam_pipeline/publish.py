@@ -13,22 +13,35 @@ the next run. docs/publishing.md describes the limits.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
-from kam_pipeline.warehouse import SCHEMAS
+from kam_pipeline import schema
 
 BUILDING_SUFFIX = ".building"
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The run being published: becomes its row of `meta.runs`."""
+
+    run_id: str
+    as_of: date
+    started_at: datetime
+    finished_at: datetime
 
 
 @dataclass(frozen=True)
 class PublishReport:
     path: Path
     tables: dict[str, int]  # qualified table name -> rows
+    missing: list[str]  # declared tables the working database did not have (published empty)
+    run_row: dict[str, object]  # this run's meta.runs row, for the working database's run log
 
 
 def _building_path(target: Path, run_id: str) -> Path:
@@ -51,34 +64,67 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'work' ORDER BY 1, 2"
+def _work_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'work'"
     ).fetchall()
-    counts = {}
-    for schema, table in tables:
-        if schema not in SCHEMAS:
+    return {name for (name,) in rows}
+
+
+def _copy_declared_tables(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[str]]:
+    """Fill every table declared in sql/ from the working database, column by
+    column, so a missing column or an incompatible type fails the publish."""
+    available = _work_tables(con)
+    counts, missing = {}, []
+    for table, columns in schema.declared_tables().items():
+        if table == "meta.runs":
             continue
-        con.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM work.{schema}.{table}")
-        counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
-    return counts
+        if table not in available:
+            missing.append(table)
+            continue
+        names = ", ".join(c.name for c in columns)
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table}")
+        counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return counts, missing
 
 
-def publish(work_db: Path, target: Path, run_id: str, sql_dir: Path = SQL_DIR) -> PublishReport:
-    """Copy every table of the working database into a new file with the
-    `sql/` views and comments applied, then atomically replace `target`."""
+def _record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str, int]) -> dict[str, object]:
+    """Carry the run log over and add this run's row."""
+    if "meta.runs" in _work_tables(con):
+        con.execute("INSERT INTO meta.runs SELECT * FROM work.meta.runs WHERE run_id <> ?", [run.run_id])
+    rejected = con.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT extract, source_file, source_row FROM quality.rejected_rows "
+        "WHERE run_id = ?)",
+        [run.run_id],
+    ).fetchone()[0]
+    row = {
+        "run_id": run.run_id,
+        "as_of_date": run.as_of,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "status": "SUCCESS",
+        "row_counts": json.dumps(counts, sort_keys=True),
+        "rejected_rows": rejected,
+    }
+    con.execute("INSERT INTO meta.runs VALUES (?, ?, ?, ?, ?, ?, ?)", list(row.values()))
+    return row
+
+
+def publish(work_db: Path, target: Path, run: RunRecord) -> PublishReport:
+    """Build the published warehouse from the working database in a new file
+    (sql/ tables, data, the run's meta.runs row, views), then atomically
+    replace `target` with it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(target)
-    building = _building_path(target, run_id)
+    building = _building_path(target, run.run_id)
     con = duckdb.connect(str(building))
     try:
         con.execute(f"ATTACH '{work_db}' AS work (READ_ONLY)")
         con.execute("BEGIN TRANSACTION")
-        for schema in (*SCHEMAS, "bi"):
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        counts = _copy_tables(con)
-        for script in sorted(sql_dir.glob("*.sql")):
-            con.execute(script.read_text(encoding="utf-8"))
+        schema.create_tables(con)
+        counts, missing = _copy_declared_tables(con)
+        run_row = _record_run(con, run, counts)
+        schema.create_views(con)
         con.execute("COMMIT")
         con.execute("DETACH work")
         con.execute("CHECKPOINT")
@@ -90,4 +136,4 @@ def publish(work_db: Path, target: Path, run_id: str, sql_dir: Path = SQL_DIR) -
     _fsync(building)
     os.replace(building, target)
     _fsync(target.parent)
-    return PublishReport(path=target, tables=counts)
+    return PublishReport(path=target, tables=counts, missing=missing, run_row=run_row)

@@ -1,0 +1,19 @@
+-- Meta: the run log.
+
+CREATE TABLE meta.runs (
+    run_id        VARCHAR,
+    as_of_date    DATE,
+    started_at    TIMESTAMP WITH TIME ZONE,
+    finished_at   TIMESTAMP WITH TIME ZONE,
+    status        VARCHAR,
+    row_counts    VARCHAR,
+    rejected_rows BIGINT
+);
+COMMENT ON TABLE meta.runs IS 'One row per run: published runs (SUCCESS) and failed runs recorded by the failure sensor.';
+COMMENT ON COLUMN meta.runs.run_id IS 'Dagster run id.';
+COMMENT ON COLUMN meta.runs.as_of_date IS 'As-of date of the run.';
+COMMENT ON COLUMN meta.runs.started_at IS 'When the run started.';
+COMMENT ON COLUMN meta.runs.finished_at IS 'When the run published (or failed).';
+COMMENT ON COLUMN meta.runs.status IS 'SUCCESS or FAILURE.';
+COMMENT ON COLUMN meta.runs.row_counts IS 'JSON object: published table -> row count.';
+COMMENT ON COLUMN meta.runs.rejected_rows IS 'Source rows quarantined by the run (all extracts).';
