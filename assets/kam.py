@@ -1,5 +1,5 @@
 """KAM assets: candidates and decisions, resource allocation and load, the
-programme's return per snapshot, and tier migration (docs/kam_method.md)."""
+programme's return per snapshot, and tier migration (docs/methodology.md, §K1–§K10)."""
 
 import dagster as dg
 import polars as pl
@@ -98,7 +98,7 @@ def resource_allocation(settings: SettingsResource, work_db: WarehouseResource):
     kinds={"duckdb", "polars"},
     tags=KAM_TAGS,
     description="One row per snapshot: key accounts against a control group of non-key A customers, KAM cost, "
-    "incremental margin and ROI (an estimate, see docs/kam_method.md for what it does not prove).",
+    "incremental margin and ROI (an estimate, see docs/methodology.md §K7.3 for what it does not prove).",
 )
 def kam_programme(settings: SettingsResource, work_db: WarehouseResource) -> dg.MaterializeResult:
     run = settings.load()

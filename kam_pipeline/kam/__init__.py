@@ -2,7 +2,7 @@
 allocation, account-manager load, programme return and tier migration.
 
 Pure Polars functions over one snapshot of marts.customer_segments and
-staging.account_managers; the method is docs/kam_method.md.
+staging.account_managers (docs/methodology.md, "Key Account Management").
 """
 
 from kam_pipeline.kam.allocation import allocate_resources, resource_allocation

@@ -1,7 +1,7 @@
 """Coverage model: the yearly account-manager and KAM hours each customer should get.
 
 AM hours follow the customer's tier; KAM hours go to the key accounts of the
-coming year (KEEP and ADD) (docs/kam_method.md §6).
+coming year (KEEP and ADD) (methodology §K6).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _check_tiers(segments: pl.DataFrame, settings: KamSettings) -> None:
 
 def resource_allocation(segments: pl.DataFrame, candidates: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
     """One row per customer: am_hours = tier_hours[tier]; kam_hours = hours_per_key_account
-    for KEEP and ADD, else 0 (§6.1). Sorted by customer_id."""
+    for KEEP and ADD, else 0 (§K6.1). Sorted by customer_id."""
     _check_tiers(segments, settings)
     key_account = pl.col("kam_decision").is_in(list(KAM_SERVED_DECISIONS))
     return (
@@ -57,6 +57,6 @@ def resource_allocation(segments: pl.DataFrame, candidates: pl.DataFrame, settin
 def allocate_resources(
     segments: pl.DataFrame, candidates: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(resource_allocation, account_manager_load) of one snapshot (§6)."""
+    """(resource_allocation, account_manager_load) of one snapshot (§K6)."""
     allocation = resource_allocation(segments, candidates, settings)
     return allocation, account_manager_load(allocation, managers, settings)

@@ -1,7 +1,7 @@
 """kam_candidates: score, eligibility and decision of every customer of one snapshot.
 
-Composes scoring (§2), eligibility (§3), capacity and selection (§4) and the
-decisions (§5) of docs/kam_method.md.
+Composes scoring (§K2), eligibility (§K3), capacity and selection (§K4) and the
+decisions (§K5) of docs/methodology.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """KAM decisions: keep, add, deselect, review, watch, or nothing, each with its reason.
 
 Every customer of the snapshot gets exactly one decision and one sentence
-that carries the figures it rests on (docs/kam_method.md §5).
+that carries the figures it rests on (methodology §K5).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _LABELS = {
 
 
 def in_grace_period(settings: KamSettings) -> pl.Expr:
-    """key_account_since > as_of_date − grace_months months; an unknown start date gets no grace (§5.2)."""
+    """key_account_since > as_of_date − grace_months months; an unknown start date gets no grace (§K5.2)."""
     grace_start = pl.col("as_of_date").dt.offset_by(f"-{settings.grace_months}mo")
     return (pl.col("key_account_since") > grace_start).fill_null(False)
 
@@ -48,12 +48,12 @@ def months_in_programme() -> pl.Expr:
 
 
 def points_below_cutoff() -> pl.Expr:
-    """cutoff_score − selection_score: how far a customer is from being selected (§5.3)."""
+    """cutoff_score − selection_score: how far a customer is from being selected (§K5.3)."""
     return in_points(pl.col("cutoff_score") - pl.col("selection_score"))
 
 
 def kam_decision(settings: KamSettings) -> pl.Expr:
-    """The decision of one ranked customer (§5.1)."""
+    """The decision of one ranked customer (§K5.1)."""
     incumbent = pl.col("is_current_key_account")
     selected = pl.col("selected")
     return (
@@ -73,7 +73,7 @@ def kam_decision(settings: KamSettings) -> pl.Expr:
 
 def decision_reason(max_key_accounts: int, settings: KamSettings) -> pl.Expr:
     """One sentence per decision with score, rank, capacity, cut-off and, where relevant,
-    the ineligible reason, the distance to the cut-off or the months since the start (§5.4)."""
+    the ineligible reason, the distance to the cut-off or the months since the start (§K5.4)."""
     decision = pl.col("decision")
     bonus = pl.when(pl.col("is_current_key_account")).then(
         pl.format(
@@ -121,7 +121,7 @@ def decision_reason(max_key_accounts: int, settings: KamSettings) -> pl.Expr:
 
 
 def decide(ranked: pl.DataFrame, max_key_accounts: int, settings: KamSettings) -> pl.DataFrame:
-    """`ranked` (see selection.rank_for_selection) plus decision and decision_reason (§5)."""
+    """`ranked` (see selection.rank_for_selection) plus decision and decision_reason (§K5)."""
     return ranked.with_columns(decision=kam_decision(settings)).with_columns(
         decision_reason=decision_reason(max_key_accounts, settings)
     )

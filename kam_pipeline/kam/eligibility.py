@@ -1,7 +1,7 @@
 """Which customers may become key accounts, and why the others may not.
 
 A customer is eligible when it passes every rule; an ineligible customer
-carries every rule it fails, with its figures (docs/kam_method.md §3).
+carries every rule it fails, with its figures (methodology §K3).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from kam_pipeline.kam.figures import fixed, percent
-from kam_pipeline.kam.scoring import in_universe
+from kam_pipeline.segmentation.pareto import in_universe
 from kam_pipeline.settings import KamSettings
 
 A_CLASS = "A"
@@ -21,7 +21,7 @@ def _rules(settings: KamSettings) -> list[tuple[pl.Expr, pl.Expr]]:
     """(passes, reason when it fails) for each eligibility rule, in the order reasons are listed."""
     margin_pct = pl.col("margin_pct")
     coverage = pl.col("margin_coverage")
-    # Margin is only judged when enough revenue has a known cost (§3.2).
+    # Margin is only judged when enough revenue has a known cost (§K3 rule 2; margin_coverage §S3).
     margin_judged = (coverage >= settings.min_margin_coverage).fill_null(False)
     rules = [
         (
@@ -64,7 +64,7 @@ def _rules(settings: KamSettings) -> list[tuple[pl.Expr, pl.Expr]]:
 
 
 def eligibility(frame: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
-    """`frame` plus `eligible` (bool) and `ineligible_reason` (null when eligible) (§3)."""
+    """`frame` plus `eligible` (bool) and `ineligible_reason` (null when eligible) (§K3)."""
     rules = _rules(settings)
     eligible = pl.all_horizontal(passes for passes, _ in rules)
     reasons = pl.concat_str(

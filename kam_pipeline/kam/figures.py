@@ -1,15 +1,12 @@
-"""How figures appear in the KAM outputs: the money type and the numbers in reason sentences.
+"""How figures appear in the KAM reason sentences.
 
-Defined once so that every table rounds money the same way and every reason
-prints a figure the way the tables show it (docs/kam_method.md §10).
+Defined once so that every reason prints a figure the way the tables show it
+(methodology §K10); the money type itself is segmentation.amounts.TOTAL_AMOUNT.
 """
 
 from __future__ import annotations
 
 import polars as pl
-
-#: Money columns of the KAM marts: reporting currency, cents, rounded half to even.
-MONEY = pl.Decimal(38, 2)
 
 
 def fixed(value: pl.Expr, decimals: int = 2) -> pl.Expr:

@@ -2,7 +2,7 @@
 
 AM hours go to the customer's owner; a key account's KAM hours are split
 evenly among the KAM managers of its region, or of the whole KAM team when
-the region has none (docs/kam_method.md §6.2–6.3).
+the region has none (methodology §K6.2–§K6.3).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ LOAD_COLUMNS = (
 
 
 def load_status(settings: KamSettings) -> pl.Expr:
-    """OVER above load_over, UNDER below load_under, BALANCED in between (§6.3).
+    """OVER above load_over, UNDER below load_under, BALANCED in between (§K6.3).
 
     A utilisation exactly at either bound is BALANCED.
     """
@@ -50,7 +50,7 @@ def load_status(settings: KamSettings) -> pl.Expr:
 
 
 def kam_assignments(allocation: pl.DataFrame, managers: pl.DataFrame) -> pl.DataFrame:
-    """owner_id, customer_id, hours: each key account's KAM hours per KAM manager (§6.2).
+    """owner_id, customer_id, hours: each key account's KAM hours per KAM manager (§K6.2).
 
     Split evenly among the KAM managers of the customer's region; when the
     region has none, evenly across the whole KAM team.
@@ -66,7 +66,7 @@ def kam_assignments(allocation: pl.DataFrame, managers: pl.DataFrame) -> pl.Data
 
 
 def account_manager_load(allocation: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
-    """One row per account manager (also those without customers), sorted by owner_id (§6.3).
+    """One row per account manager (also those without customers), sorted by owner_id (§K6.3).
 
     customers = distinct customers the manager owns or serves as KAM;
     required_hours = their AM hours plus the manager's share of KAM hours;

@@ -1,13 +1,13 @@
 """Tier migration: how many customers, and how much revenue, moved from each tier to each tier
-between two snapshots of customer_segments (docs/kam_method.md §8).
+between two snapshots of customer_segments (methodology §K8).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from kam_pipeline.kam.figures import MONEY
 from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, to_amount
 
 #: from_tier of a customer that is only in the current snapshot.
 NEW = "NEW"
@@ -50,8 +50,8 @@ def tier_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFram
         )
         .agg(
             customers=pl.len().cast(pl.Int64),
-            revenue_t12m=pl.col("revenue_t12m").sum().cast(MONEY),
-            previous_revenue_t12m=pl.col("previous_revenue_t12m").sum().cast(MONEY),
+            revenue_t12m=to_amount(pl.col("revenue_t12m").sum(), TOTAL_AMOUNT),
+            previous_revenue_t12m=to_amount(pl.col("previous_revenue_t12m").sum(), TOTAL_AMOUNT),
         )
         .with_columns(
             as_of_date=pl.lit(as_of, dtype=pl.Date),

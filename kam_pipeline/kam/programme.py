@@ -1,8 +1,8 @@
 """KAM programme return: did the key accounts' margin grow more than comparable customers', and
-did that pay for the KAM time? One row per snapshot (docs/kam_method.md §7).
+did that pay for the KAM time? One row per snapshot (methodology §K7).
 
 A before/after comparison against a non-randomised control group: an
-indication, not proof of causation (§7.3).
+indication, not proof of causation (§K7.3).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import polars as pl
 
 from kam_pipeline.kam.decisions import ADD, DESELECT, KEEP, REVIEW, WATCH
 from kam_pipeline.kam.eligibility import A_CLASS
-from kam_pipeline.kam.figures import MONEY
 from kam_pipeline.kam.kam_team import key_account_capacity, mean_kam_hourly_cost
 from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, to_amount
+from kam_pipeline.segmentation.growth import growth_pct
 from kam_pipeline.settings import KamSettings
 
 PROGRAMME_COLUMNS = (
@@ -44,15 +45,10 @@ PROGRAMME_COLUMNS = (
 )
 
 
-def growth(current: str, prior: str) -> pl.Expr:
-    """current / prior − 1 of two summed money columns; null when prior ≤ 0 (as growth_pct in segmentation)."""
-    return pl.when(pl.col(prior) > 0).then(pl.col(current).cast(pl.Float64) / pl.col(prior).cast(pl.Float64) - 1)
-
-
 def _group_totals(prefix: str, members: pl.Expr) -> dict[str, pl.Expr]:
     """Summed revenue and margin, current and prior window, of one group of customers."""
     return {
-        f"{prefix}_{measure}_{window}": pl.col(f"{measure}_{window}").filter(members).sum().cast(MONEY)
+        f"{prefix}_{measure}_{window}": to_amount(pl.col(f"{measure}_{window}").filter(members).sum(), TOTAL_AMOUNT)
         for measure in ("revenue", "margin")
         for window in ("t12m", "prior")
     }
@@ -62,7 +58,7 @@ def programme_return(
     segments: pl.DataFrame, candidates: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings
 ) -> pl.DataFrame:
     """One row: key accounts (current key accounts: KEEP + REVIEW + DESELECT) against the control
-    group (A-class customers that are not key accounts), KAM cost, incremental margin and ROI (§7).
+    group (A-class customers that are not key accounts), KAM cost, incremental margin and ROI (§K7).
 
     kam_cost = key_accounts × hours_per_key_account × mean hourly_cost of the KAM managers;
     incremental_margin = key_margin_t12m − key_margin_prior × (1 + control_margin_growth);
@@ -92,13 +88,13 @@ def programme_return(
     kam_cost = pl.col("key_accounts") * settings.hours_per_key_account * pl.lit(mean_cost, dtype=pl.Float64)
     return (
         totals.with_columns(
-            key_revenue_growth=growth("key_revenue_t12m", "key_revenue_prior"),
-            key_margin_growth=growth("key_margin_t12m", "key_margin_prior"),
-            control_revenue_growth=growth("control_revenue_t12m", "control_revenue_prior"),
-            control_margin_growth=growth("control_margin_t12m", "control_margin_prior"),
-            kam_cost=kam_cost.cast(MONEY),
+            key_revenue_growth=growth_pct("key_revenue_t12m", "key_revenue_prior"),
+            key_margin_growth=growth_pct("key_margin_t12m", "key_margin_prior"),
+            control_revenue_growth=growth_pct("control_revenue_t12m", "control_revenue_prior"),
+            control_margin_growth=growth_pct("control_margin_t12m", "control_margin_prior"),
+            kam_cost=to_amount(kam_cost, TOTAL_AMOUNT),
         )
-        .with_columns(incremental_margin=pl.col("key_margin_t12m") - expected_margin.cast(MONEY))
+        .with_columns(incremental_margin=pl.col("key_margin_t12m") - to_amount(expected_margin, TOTAL_AMOUNT))
         .with_columns(
             roi=pl.when(pl.col("kam_cost") > 0).then(
                 (pl.col("incremental_margin") - pl.col("kam_cost")).cast(pl.Float64)

@@ -1,13 +1,15 @@
 """KAM score: how attractive a customer is and how strong we are with it.
 
 score = 100 × (w × attractiveness + (1 − w) × strength), computed for the
-segmentation universe only (docs/kam_method.md §2).
+segmentation universe (§S4) only (methodology §K2).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from kam_pipeline.segmentation.pareto import in_universe
+from kam_pipeline.segmentation.percent_rank import percent_rank
 from kam_pipeline.settings import KamSettings
 
 #: Decimals of every score, bonus-adjusted score and score gap: the value
@@ -21,30 +23,14 @@ POSITION_MAX = 5
 UNKNOWN_STRENGTH = 0.5
 
 
-def in_universe() -> pl.Expr:
-    """The segmentation universe: customers with revenue in the last 12 months (§1)."""
-    return (pl.col("revenue_t12m") > 0).fill_null(False)
-
-
 def in_points(value: pl.Expr) -> pl.Expr:
     """Round a score (or a difference of scores) to SCORE_DECIMALS."""
     return value.round(SCORE_DECIMALS)
 
 
-def percent_rank(value: pl.Expr) -> pl.Expr:
-    """PERCENT_RANK = (rank − 1) / (n − 1) over the frame, in [0, 1] (§2.1).
-
-    rank counts from 1 for the lowest value; ties share the lowest rank of
-    their group; nulls rank below every value (ASC NULLS FIRST); a frame of
-    one row gives 0.0, as SQL's PERCENT_RANK does.
-    """
-    rank = pl.when(value.is_null()).then(1).otherwise(value.rank("min") + value.null_count())
-    n = pl.len()
-    return pl.when(n > 1).then((rank - 1) / (n - 1)).otherwise(0.0)
-
-
 def attractiveness(settings: KamSettings) -> pl.Expr:
-    """Weighted mean of the percentile ranks of revenue, margin, potential and growth (§2.1)."""
+    """Weighted mean of the percent ranks (§S8) of revenue, margin, potential and growth
+    among the rows of the frame, i.e. the universe (§K2.1)."""
     weights = {
         "revenue_t12m": settings.weight_revenue,
         "margin_t12m": settings.weight_margin,
@@ -56,13 +42,13 @@ def attractiveness(settings: KamSettings) -> pl.Expr:
 
 
 def strength() -> pl.Expr:
-    """competitive_position mapped linearly 1 → 0 … 5 → 1; unknown → 0.5 (§2.2)."""
+    """competitive_position mapped linearly 1 → 0 … 5 → 1; unknown → 0.5 (§K2.2)."""
     position = pl.col("competitive_position")
     return ((position - POSITION_MIN) / (POSITION_MAX - POSITION_MIN)).fill_null(UNKNOWN_STRENGTH)
 
 
 def kam_score(segments: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
-    """`segments` plus attractiveness, strength and score (0–100); all three null outside the universe (§2)."""
+    """`segments` plus attractiveness, strength and score (0–100); all three null outside the universe (§K2)."""
     w = settings.attractiveness_weight
     scored = (
         segments.filter(in_universe())

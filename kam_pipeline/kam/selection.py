@@ -2,7 +2,7 @@
 
 Incumbents compete with their score plus the incumbent bonus, so that an
 account is not dropped for a newcomer that beats it by a hair
-(hysteresis, docs/kam_method.md §4).
+(hysteresis, methodology §K4).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from kam_pipeline.settings import KamSettings
 
 
 def selection_score(settings: KamSettings) -> pl.Expr:
-    """score + incumbent_bonus for current key accounts, score otherwise (§4.1)."""
+    """score + incumbent_bonus for current key accounts, score otherwise (§K4.1)."""
     bonus = pl.when(pl.col("is_current_key_account")).then(settings.incumbent_bonus).otherwise(0.0)
     return in_points(pl.col("score") + bonus)
 
 
 def rank_for_selection(scored: pl.DataFrame, max_key_accounts: int, settings: KamSettings) -> pl.DataFrame:
-    """Add selection_score, selection_rank, selected, cutoff_score and eligible_customers (§4.2).
+    """Add selection_score, selection_rank, selected, cutoff_score and eligible_customers (§K4.2).
 
     Eligible customers are ordered by selection_score descending, then
     customer_id; selection_rank is the 1-based position in that order (null

@@ -2,7 +2,7 @@
 
 Scores are percentile ranks over the customers of one as-of date; a frame that
 mixes snapshots would rank customers against another day's universe
-(docs/kam_method.md §1).
+(methodology §K1).
 """
 
 from __future__ import annotations

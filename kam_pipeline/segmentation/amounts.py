@@ -15,8 +15,11 @@ import polars as pl
 
 from kam_pipeline.contract.extracts import RATE
 
-#: Published amounts: reporting currency, cents.
+#: Published amounts of one customer: reporting currency, cents.
 AMOUNT = pl.Decimal(18, 2)
+#: Published totals over many customers (the KAM marts, §K10): the same cents,
+#: with the precision of a Polars decimal sum.
+TOTAL_AMOUNT = pl.Decimal(38, 2)
 
 
 def _month_key(column: str) -> pl.Expr:
@@ -80,9 +83,10 @@ def opportunity_amounts(
     )
 
 
-def to_amount(expr: pl.Expr) -> pl.Expr:
-    """Round an exact amount to cents (half to even, Polars' decimal cast)."""
-    return expr.cast(AMOUNT)
+def to_amount(expr: pl.Expr, dtype: pl.Decimal = AMOUNT) -> pl.Expr:
+    """Round an amount to cents (half to even, Polars' decimal cast) as `dtype`:
+    AMOUNT for one customer, TOTAL_AMOUNT for a total over customers (§S3)."""
+    return expr.cast(dtype)
 
 
 def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:

@@ -8,10 +8,14 @@ from kam_pipeline.segmentation.amounts import ratio, ratio_at_least, ratio_at_mo
 from kam_pipeline.settings import SegmentationSettings
 
 
-def growth_pct() -> pl.Expr:
-    """(revenue_t12m − revenue_prior) / revenue_prior, when the prior is positive."""
-    prior = pl.col("revenue_prior")
-    return pl.when(prior > 0).then(ratio(pl.col("revenue_t12m") - prior, prior))
+def growth_pct(current: str = "revenue_t12m", prior: str = "revenue_prior") -> pl.Expr:
+    """(current − prior) / prior, when the prior is positive, else null (§S7).
+
+    By default a customer's revenue_t12m against revenue_prior; the KAM
+    programme return applies it to group totals (§K7.1).
+    """
+    previous = pl.col(prior)
+    return pl.when(previous > 0).then(ratio(pl.col(current) - previous, previous))
 
 
 def growth_at_least(threshold: float) -> pl.Expr:

@@ -13,8 +13,10 @@ OUTSIDE = "N"
 
 
 def in_universe(measure: str = "revenue_t12m") -> pl.Expr:
-    """A customer is ranked on a measure only when the measure is positive (§S4)."""
-    return pl.col(measure) > 0
+    """A customer is ranked on a measure only when the measure is positive; an
+    unknown (null) measure is outside (§S4). With the default measure this is
+    the universe of the segmentation and of the KAM step (§K1)."""
+    return (pl.col(measure) > 0).fill_null(False)
 
 
 def pareto_abc(

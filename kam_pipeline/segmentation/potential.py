@@ -7,6 +7,7 @@ import polars as pl
 from kam_pipeline.contract.extracts import RATE
 from kam_pipeline.segmentation.amounts import AMOUNT, ratio, ratio_at_least, to_amount
 from kam_pipeline.segmentation.pareto import in_universe
+from kam_pipeline.segmentation.percent_rank import percent_rank_fraction
 from kam_pipeline.settings import SegmentationSettings
 
 #: Potential class without wallet and without pipeline.
@@ -64,25 +65,14 @@ def _is_unknown() -> pl.Expr:
     return pl.col("wallet").is_null() & (pl.col("pipeline_weighted") == 0)
 
 
-def _percent_rank() -> tuple[pl.Expr, pl.Expr]:
-    """SQL PERCENT_RANK of potential_value as the exact fraction (rank − 1) / (n − 1)
-    among the universe customers whose potential is known; 0 / 1 when n ≤ 1.
-
-    rank − 1 is the number of those customers with a smaller value (ties share
-    the lowest rank). Customers outside the universe are measured against the
-    same reference without entering it, so they change no one else's rank
-    (§S8); above every reference value their fraction exceeds 1 (HIGH).
-    """
-    reference = pl.col("potential_value").filter(in_universe() & ~_is_unknown()).sort()
-    spread = reference.len().cast(pl.Int64) - 1
-    below = reference.search_sorted(pl.col("potential_value"), side="left").cast(pl.Int64)
-    ranked = spread > 0
-    return pl.when(ranked).then(below).otherwise(0), pl.when(ranked).then(spread).otherwise(1)
-
-
 def potential_class(settings: SegmentationSettings) -> pl.Expr:
-    """UNKNOWN without wallet and pipeline; else HIGH / MEDIUM / LOW by percent rank."""
-    below, spread = _percent_rank()
+    """UNKNOWN without wallet and pipeline; else HIGH / MEDIUM / LOW by the percent
+    rank of potential_value among the universe customers whose potential is
+    known, compared exactly with the thresholds (§S8). Customers outside the
+    universe are measured against that reference without entering it.
+    """
+    reference = pl.col("potential_value").filter(in_universe() & ~_is_unknown())
+    below, spread = percent_rank_fraction(pl.col("potential_value"), reference)
     return (
         pl.when(_is_unknown())
         .then(pl.lit(UNKNOWN))

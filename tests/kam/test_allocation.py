@@ -1,4 +1,4 @@
-"""Coverage model and account-manager load (docs/kam_method.md §6)."""
+"""Coverage model and account-manager load (docs/methodology.md §K6)."""
 
 from __future__ import annotations
 

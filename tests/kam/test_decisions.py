@@ -1,4 +1,4 @@
-"""Selection and decisions: capacity cut, ties, hysteresis, grace, watch band (docs/kam_method.md §4–5)."""
+"""Selection and decisions: capacity cut, ties, hysteresis, grace, watch band (docs/methodology.md §K4–§K5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Eligibility rules and their boundaries (docs/kam_method.md §3)."""
+"""Eligibility rules and their boundaries (docs/methodology.md §K3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tier migration between two snapshots (docs/kam_method.md §8)."""
+"""Tier migration between two snapshots (docs/methodology.md §K8)."""
 
 from __future__ import annotations
 

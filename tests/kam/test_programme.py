@@ -1,4 +1,4 @@
-"""KAM programme return arithmetic (docs/kam_method.md §7)."""
+"""KAM programme return arithmetic (docs/methodology.md §K7)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""Score arithmetic (docs/kam_method.md §2)."""
+"""Score arithmetic (docs/methodology.md §K2)."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from kam_pipeline.kam.scoring import kam_score, percent_rank
+from kam_pipeline.kam.scoring import kam_score
+from kam_pipeline.segmentation.percent_rank import percent_rank
 from kam_pipeline.settings import KamSettings
 
 

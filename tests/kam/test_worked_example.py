@@ -1,4 +1,4 @@
-"""The worked example of docs/kam_method.md §9, end to end: keep the document and the code in step."""
+"""The worked example of docs/methodology.md §K9, end to end: keep the document and the code in step."""
 
 from __future__ import annotations
 
