@@ -346,9 +346,9 @@ def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) ->
     months = _months(as_of)
     eur_per_unit = _fx_paths(rng, len(months))
     managers = _account_managers(rng)
-    crm, groups = _crm_accounts(rng, accounts, managers, as_of)
-    customers, customer_frame = _erp_customers(rng, crm, groups, len(months))
-    opportunities = _opportunities(rng, crm, groups, eur_per_unit[:, -1], as_of)
+    crm, lifecycle = _crm_accounts(rng, accounts, managers, as_of)
+    customers, customer_frame = _erp_customers(rng, crm, lifecycle, len(months))
+    opportunities = _opportunities(rng, crm, lifecycle, eur_per_unit[:, -1], as_of)
     tables = {
         "fx_rates": _fx_rates(months, eur_per_unit),
         "account_managers": managers,
@@ -380,19 +380,16 @@ def _month_days(month: date, as_of: date) -> np.ndarray:
     return np.arange(np.datetime64(month, "D"), np.datetime64(last, "D") + 1)
 
 
-def _day_weights(days: np.ndarray) -> np.ndarray:
-    weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-    weights = np.asarray(WEEKDAY_WEIGHT)[weekday]
-    return weights / weights.sum()
+def _weekday_weights(days: np.ndarray) -> np.ndarray:
+    """How much business each day sees: little on weekends."""
+    return np.asarray(WEEKDAY_WEIGHT)[(days.astype(np.int64) + 3) % 7]  # 1970-01-01 was a Thursday
 
 
 def _lines_per_month(months: list[date], as_of: date, total: int) -> np.ndarray:
     """Business days x seasonality x 4 % yearly growth, apportioned exactly (largest remainder)."""
     weights = np.array(
         [
-            np.asarray(WEEKDAY_WEIGHT)[(_month_days(m, as_of).astype(np.int64) + 3) % 7].sum()
-            * SEASONALITY[m.month - 1]
-            * 1.04 ** (i / 12)
+            _weekday_weights(_month_days(m, as_of)).sum() * SEASONALITY[m.month - 1] * 1.04 ** (i / 12)
             for i, m in enumerate(months)
         ]
     )
@@ -478,8 +475,8 @@ def _name_heads(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _crm_accounts(
     rng: np.random.Generator, n: int, managers: pl.DataFrame, as_of: date
-) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
-    """Accounts in their group hierarchy, plus per-group arrays (weight, lifecycle) for what follows.
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Accounts in their group hierarchy, and the lifecycle of every group (index into LIFECYCLES).
 
     The frame keeps private columns: `_weight` (expected share of revenue, 0 for
     prospects without ERP customers), `_group` and `_currency` (of its country).
@@ -508,7 +505,6 @@ def _crm_accounts(
         ]
     )
     lifecycle[key_groups] = np.where(np.isin(lifecycle[key_groups], (NEW, LOST)), STEADY, lifecycle[key_groups])
-    in_key_group = np.isin(group, key_groups)
 
     codes = [c.code for c in COUNTRIES]
     shares = [c.share for c in COUNTRIES]
@@ -522,15 +518,19 @@ def _crm_accounts(
         top | (rng.random(n) < 0.85), group_industry[group], np.asarray(industries)[rng.integers(0, len(industries), n)]
     )
 
-    owner = _owners(rng, managers, region, group, in_key_group, key_groups)
+    owner = _owners(rng, managers, region, group, key_groups)
 
     employees = np.exp(rng.normal(np.log(150), 0.9, n)) * np.sqrt(size_signal / np.median(size_signal))
     employees = np.clip(np.round(employees), 3, 250_000)
+    has_employees = rng.random(n) >= 0.1
     wallet = np.round(employees * 250 * np.exp(rng.normal(0, 0.5, n)), -3)
+    has_wallet = has_employees & (rng.random(n) < 0.3)  # sales estimate it from the headcount
     position = rng.choice(np.arange(1, 6), size=n, p=(0.1, 0.2, 0.35, 0.25, 0.1))
     position = np.where(np.isin(lifecycle[group], (DECLINING, LOST)), np.maximum(position - 1, 1), position)
-    key_account = top & in_key_group
-    days_in = np.where(rng.random(n) < 0.35, rng.integers(20, 350, n), rng.integers(400, 2600, n))
+    key_account = top & np.isin(group, key_groups)
+    young = np.zeros(groups, dtype=bool)  # a third of the key accounts joined less than a year ago
+    young[rng.choice(key_groups, max(1, key_groups.size // 3), replace=False)] = True
+    days_in = np.where(young[group], rng.integers(20, 350, n), rng.integers(400, 2600, n))
     since = np.datetime64(as_of, "D") - days_in
 
     numbers = 100_001 + rng.permutation(n)
@@ -552,8 +552,8 @@ def _crm_accounts(
             "country_code": country,
             "region": region,
             "owner_id": owner,
-            "employee_count": pl.Series(employees.astype(np.int64)).scatter(np.flatnonzero(rng.random(n) < 0.1), None),
-            "estimated_wallet": pl.Series(wallet).scatter(np.flatnonzero(rng.random(n) > 0.3), None).cast(AMOUNT),
+            "employee_count": pl.Series(employees.astype(np.int64)).scatter(np.flatnonzero(~has_employees), None),
+            "estimated_wallet": pl.Series(wallet).scatter(np.flatnonzero(~has_wallet), None).cast(AMOUNT),
             "competitive_position": pl.Series(position).scatter(np.flatnonzero(rng.random(n) < 0.15), None),
             "is_key_account": key_account,
             "key_account_since": pl.Series(since).scatter(np.flatnonzero(~key_account), None),
@@ -561,13 +561,8 @@ def _crm_accounts(
             "_group": group,
             "_currency": [by_code[c].currency for c in country],
         }
-    ).with_columns(
-        pl.when(pl.col("employee_count").is_null())
-        .then(None)
-        .otherwise(pl.col("estimated_wallet"))
-        .alias("estimated_wallet")
     )
-    return frame, {"lifecycle": lifecycle, "weight": group_weight}
+    return frame, lifecycle
 
 
 def _owners(
@@ -575,7 +570,6 @@ def _owners(
     managers: pl.DataFrame,
     region: np.ndarray,
     group: np.ndarray,
-    in_key_group: np.ndarray,
     key_groups: np.ndarray,
 ) -> np.ndarray:
     """A regional AM for ordinary accounts; the whole group of a key account goes to one KAM,
@@ -597,7 +591,7 @@ def _owners(
 
 
 def _erp_customers(
-    rng: np.random.Generator, crm: pl.DataFrame, groups: dict[str, np.ndarray], months: int
+    rng: np.random.Generator, crm: pl.DataFrame, group_lifecycle: np.ndarray, months: int
 ) -> tuple[dict[str, Any], pl.DataFrame]:
     """ERP customers (1-3 per CRM customer account, plus unmapped ones) and their monthly intensity.
 
@@ -611,7 +605,7 @@ def _erp_customers(
     split /= np.bincount(account, split, minlength=crm.height)[account]
     weight = crm["_weight"].to_numpy()[account] * split
     group = crm["_group"].to_numpy()[account]
-    lifecycle = groups["lifecycle"][group]
+    lifecycle = group_lifecycle[group]
     mapped = len(account)
 
     unmapped = max(3, round(mapped * 0.05))
@@ -679,14 +673,14 @@ def _erp_customers(
 
 
 def _opportunities(
-    rng: np.random.Generator, crm: pl.DataFrame, groups: dict[str, np.ndarray], eur_per_unit: np.ndarray, as_of: date
+    rng: np.random.Generator, crm: pl.DataFrame, group_lifecycle: np.ndarray, eur_per_unit: np.ndarray, as_of: date
 ) -> pl.DataFrame:
     """About 1.5 opportunities per account, more on bigger accounts; declining and lost groups lose more deals."""
     n = round(crm.height * 1.5)
     weight = crm["_weight"].to_numpy()
     p = np.sqrt(weight) + np.sqrt(weight).mean() * 0.5
     account = rng.choice(crm.height, size=n, p=p / p.sum())
-    troubled = np.isin(groups["lifecycle"][crm["_group"].to_numpy()[account]], (DECLINING, LOST))
+    troubled = np.isin(group_lifecycle[crm["_group"].to_numpy()[account]], (DECLINING, LOST))
     u = rng.random(n)
     status = np.where(
         troubled,
@@ -743,7 +737,8 @@ def invoice_chunk(model: InvoiceModel, m: int, c: int, n: int, first_seq: int) -
     credit = rng.random(docs) < CREDIT_NOTE_SHARE
     customer = rng.choice(model.intensity.shape[0], size=docs, p=model.intensity[:, m])
     days = _month_days(model.months[m], model.as_of)
-    day = days[np.sort(rng.choice(days.size, size=docs, p=_day_weights(days)))]
+    weights = _weekday_weights(days)
+    day = days[np.sort(rng.choice(days.size, size=docs, p=weights / weights.sum()))]
 
     doc = np.repeat(np.arange(docs), lines_per_doc)
     line_no = np.arange(n) - np.repeat(np.cumsum(lines_per_doc) - lines_per_doc, lines_per_doc) + 1
