@@ -32,7 +32,7 @@ def empty_rejections() -> pl.DataFrame:
 
 def record_key_expr(key: tuple[str, ...]) -> pl.Expr:
     """`invoice_id=INV-1, line_no=2`: what identifies the record in the source."""
-    parts = [pl.format(f"{col}={{}}", pl.col(col).cast(pl.String).fill_null("")) for col in key]
+    parts = [pl.concat_str([pl.lit(f"{col}="), pl.col(col).cast(pl.String).fill_null("")]) for col in key]
     return pl.concat_str(parts, separator=", ")
 
 
