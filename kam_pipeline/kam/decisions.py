@@ -6,10 +6,14 @@ that carries the figures it rests on (methodology §K5).
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from kam_pipeline.kam.figures import fixed
 from kam_pipeline.kam.scoring import in_points
+from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.segmentation.windows import add_months
 from kam_pipeline.settings import KamSettings
 
 KEEP = "KEEP"
@@ -32,9 +36,10 @@ _LABELS = {
 }
 
 
-def in_grace_period(settings: KamSettings) -> pl.Expr:
-    """key_account_since > as_of_date − grace_months months; an unknown start date gets no grace (§K5.2)."""
-    grace_start = pl.col("as_of_date").dt.offset_by(f"-{settings.grace_months}mo")
+def in_grace_period(settings: KamSettings, as_of: date) -> pl.Expr:
+    """key_account_since > D − grace_months months (month arithmetic of §S1); an
+    unknown start date gets no grace (§K5.2)."""
+    grace_start = add_months(as_of, -settings.grace_months)
     return (pl.col("key_account_since") > grace_start).fill_null(False)
 
 
@@ -52,7 +57,7 @@ def points_below_cutoff() -> pl.Expr:
     return in_points(pl.col("cutoff_score") - pl.col("selection_score"))
 
 
-def kam_decision(settings: KamSettings) -> pl.Expr:
+def kam_decision(settings: KamSettings, as_of: date) -> pl.Expr:
     """The decision of one ranked customer (§K5.1)."""
     incumbent = pl.col("is_current_key_account")
     selected = pl.col("selected")
@@ -61,7 +66,7 @@ def kam_decision(settings: KamSettings) -> pl.Expr:
         .then(pl.lit(KEEP))
         .when(selected)
         .then(pl.lit(ADD))
-        .when(incumbent & in_grace_period(settings))
+        .when(incumbent & in_grace_period(settings, as_of))
         .then(pl.lit(REVIEW))
         .when(incumbent)
         .then(pl.lit(DESELECT))
@@ -122,6 +127,7 @@ def decision_reason(max_key_accounts: int, settings: KamSettings) -> pl.Expr:
 
 def decide(ranked: pl.DataFrame, max_key_accounts: int, settings: KamSettings) -> pl.DataFrame:
     """`ranked` (see selection.rank_for_selection) plus decision and decision_reason (§K5)."""
-    return ranked.with_columns(decision=kam_decision(settings)).with_columns(
+    as_of = snapshot_date(ranked, "ranked candidates") or date.min
+    return ranked.with_columns(decision=kam_decision(settings, as_of)).with_columns(
         decision_reason=decision_reason(max_key_accounts, settings)
     )

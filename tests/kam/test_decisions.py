@@ -143,25 +143,31 @@ def test_review_reason_gives_the_months_since_the_start(settings: KamSettings) -
 
 
 def test_grace_at_month_end_follows_the_calendar(settings: KamSettings) -> None:
-    # 2025-02-28 minus 12 months is 2024-02-28, so a start on 2024-02-29 is still inside the grace period.
+    # Month ends map to month ends (§S1): 2025-02-28 minus 12 months is 2024-02-29, so a start on
+    # 2024-02-29 has completed its grace period, and a start on 2024-03-01 has not.
+    incumbent = {"score": 10.0, "eligible": False, "ineligible_reason": "x", "is_current_key_account": True}
     result = _decide(
         [
             {
-                "customer_id": "INC",
-                "score": 10.0,
-                "eligible": False,
-                "ineligible_reason": "x",
-                "is_current_key_account": True,
+                **incumbent,
+                "customer_id": "FEB29",
                 "key_account_since": date(2024, 2, 29),
                 "as_of_date": date(2025, 2, 28),
-            }
+            },
+            {
+                **incumbent,
+                "customer_id": "MAR01",
+                "key_account_since": date(2024, 3, 1),
+                "as_of_date": date(2025, 2, 28),
+            },
         ],
         0,
         settings,
     )
 
-    assert result["INC"]["decision"] == "REVIEW"
-    assert "(11 months)" in result["INC"]["decision_reason"]
+    assert result["FEB29"]["decision"] == "DESELECT"
+    assert result["MAR01"]["decision"] == "REVIEW"
+    assert "(11 months)" in result["MAR01"]["decision_reason"]
 
 
 def test_ineligible_incumbent_is_deselected_with_the_reason(settings: KamSettings) -> None:
