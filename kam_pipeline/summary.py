@@ -1,18 +1,45 @@
 """The short summary `kam-pipeline run` prints after a successful run."""
 
-from kam_pipeline import warehouse
+import duckdb
+
 from kam_pipeline.settings import load_settings
 
 
 def run_summary(as_of: str | None) -> str:
-    """Where the warehouse is and what the run produced, from the warehouse itself."""
+    """Where the warehouse is and what the run published, read from the
+    published file itself (what BI tools see)."""
     settings = load_settings(as_of=as_of)
-    lines = [f"as-of date: {settings.as_of}", f"warehouse:  {settings.warehouse_path}"]
-    with warehouse.connect(settings.work_db, read_only=True) as con:
-        rows = con.sql(
+    path = settings.warehouse_path
+    with duckdb.connect(str(path), read_only=True) as con:
+        run_id, run_as_of, rejected = con.execute(
+            "SELECT run_id, as_of_date, rejected_rows FROM meta.runs ORDER BY finished_at DESC LIMIT 1"
+        ).fetchone()
+        extracts = con.execute(
             "SELECT extract, rows_read, rows_accepted, rows_rejected FROM quality.reconciliation "
-            "WHERE run_id = (SELECT run_id FROM quality.reconciliation ORDER BY rowid DESC LIMIT 1) ORDER BY extract"
+            "WHERE run_id = ? ORDER BY extract",
+            [run_id],
         ).fetchall()
-    lines.append("extract            read   accepted   rejected")
-    lines += [f"{name:<16}{read:>7}{ok:>11}{bad:>11}" for name, read, ok, bad in rows]
+        tiers = con.execute(
+            "SELECT tier, count(*), sum(revenue_t12m) FROM marts.customer_segments GROUP BY tier "
+            "ORDER BY sum(revenue_t12m) DESC"
+        ).fetchall()
+        decisions = con.execute(
+            "SELECT decision, count(*) FROM marts.kam_candidates WHERE decision <> 'NONE' GROUP BY decision ORDER BY 1"
+        ).fetchall()
+        load = con.execute(
+            "SELECT load_status, count(*) FROM marts.account_manager_load GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    lines = [
+        f"warehouse:  {path}",
+        f"as-of date: {run_as_of}    run: {run_id}    rejected rows: {rejected}",
+        "",
+        f"{'extract':<18}{'read':>10}{'accepted':>10}{'rejected':>10}",
+        *(f"{name:<18}{read:>10}{ok:>10}{bad:>10}" for name, read, ok, bad in extracts),
+        "",
+        f"{'tier':<18}{'customers':>10}{'revenue_t12m':>16}",
+        *(f"{tier:<18}{n:>10}{float(revenue or 0):>16,.0f}" for tier, n, revenue in tiers),
+        "",
+        "KAM decisions: " + ", ".join(f"{d} {n}" for d, n in decisions),
+        "account-manager load: " + ", ".join(f"{s} {n}" for s, n in load),
+    ]
     return "\n".join(lines)
