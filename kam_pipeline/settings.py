@@ -38,7 +38,7 @@ class ScheduleSettings(_Section):
 
 class ValidationSettings(_Section):
     unmapped_revenue_warn_share: float = 0.02
-    ge_max_rows: int = 1_000_000
+    ge_max_rows: int = 250_000
     sample_failures: int = 20
 
 
@@ -56,7 +56,20 @@ class SegmentationSettings(_Section):
     threat_lost_deals_share: float = 0.25
     threat_weak_position_max: int = 2
     threat_high_growth_pct: float = -0.30
-    spend_per_employee: dict[str, float] = Field(default_factory=lambda: {"default": 150.0})
+    spend_per_employee: dict[str, float] = Field(
+        default_factory=lambda: {
+            "default": 150.0,
+            "Manufacturing": 400.0,
+            "Chemicals": 350.0,
+            "Automotive": 380.0,
+            "Retail": 120.0,
+            "Healthcare": 200.0,
+            "Logistics": 180.0,
+            "Food & Beverage": 220.0,
+            "Construction": 260.0,
+            "Technology": 160.0,
+        }
+    )
 
 
 class KamSettings(_Section):
