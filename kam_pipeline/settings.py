@@ -27,7 +27,7 @@ class _Section(BaseModel):
 class PathSettings(_Section):
     landing_dir: Path = Path("data/landing")
     warehouse_path: Path = Path("data/warehouse/kam.duckdb")
-    work_dir: Path = Path("data/work")
+    work_dir: Path | None = None  # default: a hidden folder next to the warehouse file
     data_docs_dir: Path = Path("data/reports/data_docs")
 
 
@@ -123,7 +123,12 @@ class Settings(_Section):
 
     @property
     def work_dir(self) -> Path:
-        return self.resolve(self.paths.work_dir)
+        """Pipeline-private state (working database, Parquet). By default it
+        sits next to the published file, so that each warehouse keeps its own
+        history however KAM_WAREHOUSE_PATH is pointed."""
+        if self.paths.work_dir is not None:
+            return self.resolve(self.paths.work_dir)
+        return self.warehouse_path.parent / f".{self.warehouse_path.name}.work"
 
     @property
     def work_db(self) -> Path:
