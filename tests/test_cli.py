@@ -1,0 +1,53 @@
+"""`kam-pipeline run` as operators and schedulers call it: environment in, summary or one-line error out."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from .conftest import AS_OF
+
+KAM = Path(sys.executable).with_name("kam-pipeline")
+
+
+def _run(tmp_path: Path, landing: Path) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "kam.toml"
+    config.write_text(f'[paths]\ndata_docs_dir = "{tmp_path / "docs"}"\n')
+    env = {
+        **os.environ,
+        "KAM_LANDING_DIR": str(landing),
+        "KAM_WAREHOUSE_PATH": str(tmp_path / "bi" / "kam.duckdb"),
+        "KAM_AS_OF": AS_OF,
+        "KAM_CONFIG": str(config),
+    }
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run([str(KAM), "run"], env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_run_uses_the_environment_and_prints_the_warehouse(tmp_path: Path, tiny_landing: Path) -> None:
+    result = _run(tmp_path, tiny_landing)
+    assert result.returncode == 0, result.stderr[-2000:]
+    warehouse = tmp_path / "bi" / "kam.duckdb"
+    assert f"warehouse:  {warehouse}" in result.stdout
+    assert f"as-of date: {AS_OF}" in result.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM staging.invoice_lines").fetchone() == (4,)
+        assert con.execute("SELECT max(as_of_date)::VARCHAR FROM marts.customer_segments").fetchone() == (AS_OF,)
+    assert (tmp_path / "bi" / ".kam.duckdb.work" / "kam_work.duckdb").exists()
+
+
+def test_a_missing_column_is_one_line_without_traceback(tmp_path: Path, tiny_landing: Path) -> None:
+    customers = tiny_landing / "erp" / "customers.csv"
+    customers.write_text(customers.read_text().replace("crm_account_id,", "crm_account,"))
+    result = _run(tmp_path, tiny_landing)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: staging_erp_customers: erp/customers.csv: missing column crm_account_id "
+        "(the contract expects a header with erp_customer_id, crm_account_id, customer_name, country_code; "
+        "see docs/extracts.md)"
+    ]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "bi" / "kam.duckdb").exists()
