@@ -39,7 +39,7 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
 def run(as_of: str | None) -> int:
     settings = {"as_of": as_of} if as_of else {}
     job = defs.resolve_job_def(JOB_NAME)
-    log_level = os.environ.get("KAM_LOG_LEVEL", "WARNING")
+    log_level = os.environ.get("KAM_LOG_LEVEL", "CRITICAL")
     result = job.execute_in_process(
         instance=_instance(),
         run_config={
