@@ -7,7 +7,7 @@ import polars as pl
 from kam_pipeline import warehouse
 from kam_pipeline.kam import allocate_resources, programme_return, select_key_accounts, tier_migration
 from kam_pipeline.metadata import markdown_table
-from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.resources import SettingsResource
 
 SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
 CANDIDATES = dg.AssetKey(["marts", "kam_candidates"])
@@ -29,10 +29,11 @@ def _snapshot_inputs(con) -> tuple[pl.DataFrame, pl.DataFrame]:
     description="Every customer with a KAM decision (KEEP, ADD, REVIEW, DESELECT, WATCH, NONE), its score, "
     "eligibility and the reason with figures; KEEP + ADD never exceed the KAM team's capacity.",
 )
-def kam_candidates(settings: SettingsResource, work_db: WarehouseResource) -> dg.MaterializeResult:
-    with work_db.connect() as con:
+def kam_candidates(settings: SettingsResource) -> dg.MaterializeResult:
+    run = settings.load()
+    with warehouse.connect(run.work_db) as con:
         segments, managers = _snapshot_inputs(con)
-        candidates = select_key_accounts(segments, managers, settings.load().kam)
+        candidates = select_key_accounts(segments, managers, run.kam)
         warehouse.replace_table(con, "marts.kam_candidates", candidates)
         as_of = segments.get_column("as_of_date").first()
         warehouse.replace_rows(con, "history.kam_candidates", candidates, {"as_of_date": as_of})
@@ -70,11 +71,12 @@ def kam_candidates(settings: SettingsResource, work_db: WarehouseResource) -> dg
         ),
     ]
 )
-def resource_allocation(settings: SettingsResource, work_db: WarehouseResource):
-    with work_db.connect() as con:
+def resource_allocation(settings: SettingsResource):
+    run = settings.load()
+    with warehouse.connect(run.work_db) as con:
         segments, managers = _snapshot_inputs(con)
         candidates = warehouse.read_table(con, "marts.kam_candidates")
-        allocation, load = allocate_resources(segments, candidates, managers, settings.load().kam)
+        allocation, load = allocate_resources(segments, candidates, managers, run.kam)
         warehouse.replace_table(con, "marts.resource_allocation", allocation)
         warehouse.replace_table(con, "marts.account_manager_load", load)
     yield dg.MaterializeResult(
@@ -100,9 +102,9 @@ def resource_allocation(settings: SettingsResource, work_db: WarehouseResource):
     description="One row per snapshot: key accounts against a control group of non-key A customers, KAM cost, "
     "incremental margin and ROI (an estimate, see docs/methodology.md §K7.3 for what it does not prove).",
 )
-def kam_programme(settings: SettingsResource, work_db: WarehouseResource) -> dg.MaterializeResult:
+def kam_programme(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with work_db.connect() as con:
+    with warehouse.connect(run.work_db) as con:
         segments, managers = _snapshot_inputs(con)
         candidates = warehouse.read_table(con, "marts.kam_candidates")
         row = programme_return(segments, candidates, managers, run.kam)
@@ -126,9 +128,9 @@ def kam_programme(settings: SettingsResource, work_db: WarehouseResource) -> dg.
     description="Customers and revenue that moved from each tier to each tier between the run's snapshot and "
     "the latest earlier snapshot in history.customer_segments.",
 )
-def tier_migration_matrix(settings: SettingsResource, work_db: WarehouseResource) -> dg.MaterializeResult:
+def tier_migration_matrix(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with work_db.connect() as con:
+    with warehouse.connect(run.work_db) as con:
         current = warehouse.read_table(con, "marts.customer_segments")
         previous = con.sql(
             "SELECT * FROM history.customer_segments WHERE as_of_date = "

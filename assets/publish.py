@@ -9,7 +9,7 @@ from kam_pipeline import warehouse
 from kam_pipeline.contract import EXTRACTS
 from kam_pipeline.metadata import markdown_table
 from kam_pipeline.publish import RunRecord, publish
-from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.resources import SettingsResource
 
 PUBLISHED_INPUTS = [
     *[["staging", e.name] for e in EXTRACTS],
@@ -32,13 +32,13 @@ PUBLISHED_INPUTS = [
     description="The DuckDB file BI tools read (KAM_WAREHOUSE_PATH): the tables declared in sql/ filled from the "
     "working database, the run log and the bi views, built in a temporary file and swapped in atomically.",
 )
-def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource, work_db: WarehouseResource):
+def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource):
     run = settings.load()
     stats = context.instance.get_run_stats(context.run.run_id)
     started = datetime.fromtimestamp(stats.start_time, UTC) if stats.start_time else datetime.now(UTC)
     record = RunRecord(context.run.run_id, run.as_of, started, datetime.now(UTC))
-    report = publish(work_db.path(), run.warehouse_path, record)
-    with work_db.connect() as con:
+    report = publish(run.work_db, run.warehouse_path, record)
+    with warehouse.connect(run.work_db) as con:
         warehouse.replace_rows(con, "meta.runs", pl.DataFrame([report.run_row]), {"run_id": record.run_id})
     if report.missing:
         context.log.warning(f"published empty (not materialised yet): {', '.join(report.missing)}")

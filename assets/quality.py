@@ -5,7 +5,7 @@ import polars as pl
 
 from kam_pipeline import warehouse
 from kam_pipeline.metadata import markdown_table
-from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.resources import SettingsResource
 from kam_pipeline.unmapped import unmapped_customers
 
 UNMAPPED_CHECK = "unmapped_revenue_share"
@@ -27,13 +27,13 @@ UNMAPPED_CHECK = "unmapped_revenue_share"
         )
     ],
 )
-def quality_unmapped_customers(settings: SettingsResource, work_db: WarehouseResource):
+def quality_unmapped_customers(settings: SettingsResource):
     run = settings.load()
-    with work_db.connect() as con:
+    with warehouse.connect(run.work_db) as con:
         customers = warehouse.read_table(con, "staging.erp_customers")
         fx_rates = warehouse.read_table(con, "staging.fx_rates")
         report, share = unmapped_customers(
-            work_db.scan_staging("invoice_lines"), customers, fx_rates, run.segmentation, run.as_of
+            pl.scan_parquet(run.staging_parquet("invoice_lines")), customers, fx_rates, run.segmentation, run.as_of
         )
         warehouse.replace_table(con, "quality.unmapped_customers", report)
     threshold = run.validation.unmapped_revenue_warn_share

@@ -2,10 +2,11 @@
 the history snapshot of the segments (docs/methodology.md)."""
 
 import dagster as dg
+import polars as pl
 
 from kam_pipeline import warehouse
 from kam_pipeline.metadata import markdown_table
-from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.resources import SettingsResource
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
 
 SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
@@ -23,11 +24,11 @@ PREVIEW_COLUMNS = ["customer_id", "customer_name", "tier", "abc_class", "revenue
     "trailing window, Pareto share and ABC classes at company, region, country and portfolio level, growth, "
     "potential, threat and tier with the reason.",
 )
-def customer_segments(settings: SettingsResource, work_db: WarehouseResource) -> dg.MaterializeResult:
+def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with work_db.connect() as con:
+    with warehouse.connect(run.work_db) as con:
         segments = build_customer_segments(
-            work_db.scan_staging("invoice_lines"),
+            pl.scan_parquet(run.staging_parquet("invoice_lines")),
             warehouse.read_table(con, "staging.erp_customers"),
             warehouse.read_table(con, "staging.crm_accounts"),
             warehouse.read_table(con, "staging.fx_rates"),
@@ -57,8 +58,9 @@ def customer_segments(settings: SettingsResource, work_db: WarehouseResource) ->
     tags={"stage": "compute"},
     description="Customers and revenue per tier at each level (GLOBAL, REGION, COUNTRY, OWNER).",
 )
-def segment_summary(work_db: WarehouseResource) -> dg.MaterializeResult:
-    with work_db.connect() as con:
+def segment_summary(settings: SettingsResource) -> dg.MaterializeResult:
+    run = settings.load()
+    with warehouse.connect(run.work_db) as con:
         summary = build_segment_summary(warehouse.read_table(con, "marts.customer_segments"))
         warehouse.replace_table(con, "marts.segment_summary", summary)
     return dg.MaterializeResult(

@@ -17,7 +17,7 @@ from kam_pipeline.contract.rules import RULE_GROUPS
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.expectations import data_docs_index, run_suite
 from kam_pipeline.metadata import column_schema, markdown_table
-from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.resources import SettingsResource
 from kam_pipeline.staging import StagedExtract, referenced_extracts, rule_context, stage_extract
 
 STRUCTURE_CHECK = "structure"
@@ -108,9 +108,9 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
         ],
         check_specs=_check_specs(extract),
     )
-    def _asset(context: dg.AssetExecutionContext, settings: SettingsResource, work_db: WarehouseResource):
+    def _asset(context: dg.AssetExecutionContext, settings: SettingsResource):
         run = settings.load()
-        with work_db.connect() as con:
+        with warehouse.connect(run.work_db) as con:
             accepted = {name: warehouse.read_table(con, f"staging.{name}") for name in referenced_extracts(extract)}
             ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
             try:
@@ -119,7 +119,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
             run_id = context.run.run_id
             warehouse.replace_table(con, extract.table, staged.accepted)
-            parquet = work_db.staging_parquet(extract.name)
+            parquet = run.staging_parquet(extract.name)
             parquet.parent.mkdir(parents=True, exist_ok=True)
             staged.accepted.write_parquet(parquet)
             warehouse.replace_rows(

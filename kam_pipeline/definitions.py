@@ -12,7 +12,7 @@ from kam_pipeline.assets.publish import published_warehouse
 from kam_pipeline.assets.quality import quality_unmapped_customers
 from kam_pipeline.assets.segmentation import customer_segments, segment_summary
 from kam_pipeline.assets.staging import STAGING_ASSETS
-from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.resources import SettingsResource
 from kam_pipeline.schedules import build_nightly_schedule, nightly_job
 
 settings_resource = SettingsResource()
@@ -31,6 +31,6 @@ defs = dg.Definitions(
     ],
     jobs=[nightly_job],
     schedules=[build_nightly_schedule(settings_resource)],
-    resources={"settings": settings_resource, "work_db": WarehouseResource(settings=settings_resource)},
+    resources={"settings": settings_resource},
     executor=dg.in_process_executor,
 )

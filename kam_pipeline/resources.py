@@ -1,16 +1,14 @@
-"""Dagster resources: run settings (launchpad-editable) and the working warehouse."""
+"""Dagster resource: the run's settings, editable per run in the launchpad.
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+Everything else an asset needs (the working database, Parquet paths) is
+derived from these settings, so one launchpad edit reaches every asset.
+"""
+
 from typing import Any
 
 import dagster as dg
-import duckdb
-import polars as pl
 from pydantic import Field
 
-from kam_pipeline import warehouse
 from kam_pipeline.settings import Settings, load_settings
 
 
@@ -36,25 +34,3 @@ class SettingsResource(dg.ConfigurableResource):
             warehouse_path=self.warehouse_path or None,
             overrides=self.overrides,
         )
-
-
-class WarehouseResource(dg.ConfigurableResource):
-    """The pipeline's working DuckDB database, inside the settings' work_dir."""
-
-    settings: dg.ResourceDependency[SettingsResource]
-
-    def path(self) -> Path:
-        return self.settings.load().work_db
-
-    def staging_parquet(self, extract: str) -> Path:
-        """Accepted rows of an extract as Parquet, for lazy, streaming scans
-        (the invoice lines are the one large input of every computation)."""
-        return self.settings.load().work_dir / "staging" / f"{extract}.parquet"
-
-    def scan_staging(self, extract: str) -> pl.LazyFrame:
-        return pl.scan_parquet(self.staging_parquet(extract))
-
-    @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse.connect(self.path()) as con:
-            yield con

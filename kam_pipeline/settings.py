@@ -135,6 +135,11 @@ class Settings(_Section):
         """The pipeline-private working database (never opened by BI tools)."""
         return self.work_dir / "kam_work.duckdb"
 
+    def staging_parquet(self, extract: str) -> Path:
+        """Accepted rows of an extract as Parquet, for lazy, streaming scans
+        (the invoice lines are the one large input of every computation)."""
+        return self.work_dir / "staging" / f"{extract}.parquet"
+
 
 def yesterday() -> date:
     return date.today() - timedelta(days=1)

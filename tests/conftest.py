@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kam_pipeline.resources import SettingsResource, WarehouseResource
+from kam_pipeline.resources import SettingsResource
 
 AS_OF = "2026-11-28"
 
@@ -67,4 +67,4 @@ def resources_for(tmp_path: Path, landing: Path, as_of: str = AS_OF, **overrides
             **overrides,
         },
     )
-    return {"settings": settings, "work_db": WarehouseResource(settings=settings)}
+    return {"settings": settings}

@@ -1,0 +1,102 @@
+"""The nightly job end to end on generated data: segmentation, KAM decisions,
+history, reruns and threshold changes, through Dagster's real job."""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from kam_pipeline.definitions import defs
+from kam_pipeline.sample_data import generate
+from kam_pipeline.schedules import JOB_NAME
+
+AS_OF = date(2026, 11, 28)
+MONTH_BEFORE = date(2026, 10, 31)
+MARTS = [
+    "marts.customer_segments",
+    "marts.segment_summary",
+    "marts.kam_candidates",
+    "marts.resource_allocation",
+    "marts.account_manager_load",
+]
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("landing"), seed=5, accounts=500, invoice_lines=20_000, as_of=AS_OF).out
+
+
+def run_job(tmp_path: Path, landing: Path, as_of: date, **overrides: object) -> Path:
+    """Run the real nightly job; returns the published warehouse."""
+    warehouse = tmp_path / "bi" / "kam.duckdb"
+    config = {
+        "landing_dir": str(landing),
+        "warehouse_path": str(warehouse),
+        "as_of": as_of.isoformat(),
+        "overrides": {"paths.data_docs_dir": str(tmp_path / "docs"), **overrides},
+    }
+    result = defs.resolve_job_def(JOB_NAME).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), run_config={"resources": {"settings": {"config": config}}}
+    )
+    assert result.success
+    return warehouse
+
+
+def read(warehouse: Path, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def test_rerunning_an_as_of_date_gives_identical_marts(tmp_path: Path, landing: Path) -> None:
+    warehouse = run_job(tmp_path, landing, AS_OF)
+    first = {table: read(warehouse, f"FROM {table}") for table in MARTS}
+    run_job(tmp_path, landing, AS_OF)
+    for table in MARTS:
+        assert read(warehouse, f"FROM {table}").equals(first[table]), table
+    snapshots = read(warehouse, "SELECT DISTINCT as_of_date FROM history.customer_segments")
+    assert len(snapshots) == 1
+    assert len(read(warehouse, "FROM marts.kam_programme")) == 1
+    assert len(read(warehouse, "FROM meta.runs")) == 2
+
+
+def test_a_threshold_in_the_settings_changes_the_tiers(tmp_path: Path, landing: Path) -> None:
+    default = read(
+        run_job(tmp_path / "a", landing, AS_OF), "SELECT customer_id, abc_class, tier FROM marts.customer_segments"
+    )
+    strict = read(
+        run_job(tmp_path / "b", landing, AS_OF, **{"segmentation.abc_a_cut": 0.5}),
+        "SELECT customer_id, abc_class, tier FROM marts.customer_segments",
+    )
+    assert strict.filter(pl.col("abc_class") == "A").height < default.filter(pl.col("abc_class") == "A").height
+    assert not strict.equals(default)
+
+
+def test_two_as_of_dates_give_snapshots_migration_and_programme_rows(tmp_path: Path, landing: Path) -> None:
+    run_job(tmp_path, landing, MONTH_BEFORE)
+    warehouse = run_job(tmp_path, landing, AS_OF)
+    dates = read(warehouse, "SELECT DISTINCT as_of_date FROM history.kam_candidates ORDER BY 1")
+    assert dates.get_column("as_of_date").to_list() == [MONTH_BEFORE, AS_OF]
+    programme = read(warehouse, "SELECT as_of_date FROM marts.kam_programme ORDER BY 1")
+    assert programme.get_column("as_of_date").to_list() == [MONTH_BEFORE, AS_OF]
+    migration = read(warehouse, "FROM marts.tier_migration")
+    assert set(migration.get_column("previous_as_of_date")) == {MONTH_BEFORE}
+    customers = read(warehouse, "SELECT count(*) AS n FROM marts.customer_segments").item()
+    gone = migration.filter(pl.col("to_tier") == "GONE").get_column("customers").sum()
+    assert migration.get_column("customers").sum() - gone == customers
+
+
+def test_kam_decisions_respect_capacity_and_explain_themselves(tmp_path: Path, landing: Path) -> None:
+    warehouse = run_job(tmp_path, landing, AS_OF)
+    decisions = read(warehouse, "FROM marts.kam_candidates")
+    capacity = read(warehouse, "SELECT max_key_accounts FROM marts.kam_programme").item()
+    assert decisions.filter(pl.col("decision").is_in(["KEEP", "ADD"])).height <= capacity
+    explained = decisions.filter(pl.col("decision").is_in(["ADD", "DESELECT"]))
+    assert explained.height > 0
+    assert explained.get_column("decision_reason").str.contains(r"\d").all()
+    load = read(warehouse, "FROM marts.account_manager_load")
+    managers = read(warehouse, "SELECT count(*) AS n FROM staging.account_managers").item()
+    assert load.height == managers
+    assert set(load.get_column("load_status")) <= {"OVER", "BALANCED", "UNDER"}
