@@ -41,7 +41,6 @@ def kam_candidates(settings: SettingsResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(candidates),
-            "warehouse_table": "marts.kam_candidates",
             "decisions": dg.MetadataValue.json(dict(candidates.get_column("decision").value_counts().iter_rows())),
             "decided": dg.MetadataValue.md(
                 markdown_table(decided.select("customer_id", "customer_name", "decision", "score", "decision_reason"))
@@ -81,13 +80,12 @@ def resource_allocation(settings: SettingsResource):
         warehouse.replace_table(con, "marts.account_manager_load", load)
     yield dg.MaterializeResult(
         asset_key=["marts", "resource_allocation"],
-        metadata={"dagster/row_count": len(allocation), "warehouse_table": "marts.resource_allocation"},
+        metadata={"dagster/row_count": len(allocation)},
     )
     yield dg.MaterializeResult(
         asset_key=["marts", "account_manager_load"],
         metadata={
             "dagster/row_count": len(load),
-            "warehouse_table": "marts.account_manager_load",
             "load": dg.MetadataValue.md(markdown_table(load.select(LOAD_PREVIEW))),
         },
     )
@@ -113,7 +111,6 @@ def kam_programme(settings: SettingsResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": snapshots,
-            "warehouse_table": "marts.kam_programme",
             "this_snapshot": dg.MetadataValue.md(markdown_table(row.transpose(include_header=True))),
         }
     )
@@ -142,7 +139,6 @@ def tier_migration_matrix(settings: SettingsResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(matrix),
-            "warehouse_table": "marts.tier_migration",
             "previous_as_of_date": str(previous.get_column("as_of_date").first()) if len(previous) else "none",
         }
     )

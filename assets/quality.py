@@ -42,7 +42,6 @@ def quality_unmapped_customers(settings: SettingsResource):
             "dagster/row_count": len(report),
             "unmapped_revenue_share": dg.MetadataValue.float(share),
             "top_unmapped": dg.MetadataValue.md(markdown_table(report.head(10))),
-            "warehouse_table": "quality.unmapped_customers",
         }
     )
     yield dg.AssetCheckResult(

@@ -42,7 +42,6 @@ def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(segments),
-            "warehouse_table": "marts.customer_segments",
             "as_of_date": str(run.as_of),
             "tiers": dg.MetadataValue.json(dict(segments.get_column("tier").value_counts().iter_rows())),
             "top_customers": dg.MetadataValue.md(markdown_table(top)),
@@ -66,7 +65,6 @@ def segment_summary(settings: SettingsResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(summary),
-            "warehouse_table": "marts.segment_summary",
             "global": dg.MetadataValue.md(markdown_table(summary.filter(summary["level"] == "GLOBAL"))),
         }
     )

@@ -7,6 +7,7 @@ fail the asset with a one-line message, so nothing downstream runs on them.
 """
 
 from collections import Counter
+from datetime import date
 
 import dagster as dg
 import polars as pl
@@ -16,11 +17,12 @@ from kam_pipeline.contract import EXTRACTS, Extract
 from kam_pipeline.contract.rules import RULE_GROUPS
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.expectations import data_docs_index, run_suite
-from kam_pipeline.metadata import column_schema, markdown_table
+from kam_pipeline.metadata import markdown_table
 from kam_pipeline.resources import SettingsResource
 from kam_pipeline.staging import StagedExtract, referenced_extracts, rule_context, stage_extract
 
 STRUCTURE_CHECK = "structure"
+FRESHNESS_CHECK = "newest_record"
 RECONCILIATION_CHECK = "reconciliation"
 
 
@@ -45,7 +47,28 @@ def _check_specs(extract: Extract) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(group, asset=key, description=f"Contract rules of group '{group}' (rows quarantined).")
         for group in _groups(extract)
     ]
+    if extract.freshness_column:
+        specs.append(
+            dg.AssetCheckSpec(
+                FRESHNESS_CHECK,
+                asset=key,
+                description=f"Warns when the newest {extract.freshness_column} is more than "
+                "freshness.stale_extract_days before the as-of date (a stale export).",
+            )
+        )
     return specs
+
+
+def _freshness_result(extract: Extract, staged: StagedExtract, as_of: date, max_days: int) -> dg.AssetCheckResult:
+    newest = staged.accepted.get_column(extract.freshness_column).max()
+    age = (as_of - newest).days if newest is not None else None
+    return dg.AssetCheckResult(
+        asset_key=staging_key(extract.name),
+        check_name=FRESHNESS_CHECK,
+        passed=age is not None and age <= max_days,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"newest": str(newest), "days_before_as_of": age if age is not None else -1, "max_days": max_days},
+    )
 
 
 def _group_results(
@@ -103,7 +126,6 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 deps=[staging_key(name) for name in referenced_extracts(extract)],
                 kinds={"duckdb", "polars"},
                 tags={"stage": "ingest", "source_system": extract.system},
-                metadata={"warehouse_table": extract.table, "dagster/column_schema": column_schema(extract)},
             )
         ],
         check_specs=_check_specs(extract),
@@ -185,6 +207,8 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             },
         )
         yield from _group_results(extract, staged, outcomes, docs_link, run.validation.sample_failures)
+        if extract.freshness_column:
+            yield _freshness_result(extract, staged, run.as_of, run.freshness.stale_extract_days)
 
     return _asset
 

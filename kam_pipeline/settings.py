@@ -42,6 +42,11 @@ class ValidationSettings(_Section):
     sample_failures: int = 20
 
 
+class FreshnessSettings(_Section):
+    marts_max_age_hours: float = 26.0
+    stale_extract_days: int = 3
+
+
 class SegmentationSettings(_Section):
     reporting_currency: str = "EUR"
     window_months: int = 12
@@ -106,6 +111,7 @@ class Settings(_Section):
     paths: PathSettings = PathSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     validation: ValidationSettings = ValidationSettings()
+    freshness: FreshnessSettings = FreshnessSettings()
     segmentation: SegmentationSettings = SegmentationSettings()
     kam: KamSettings = KamSettings()
 

@@ -39,3 +39,23 @@ def test_staging_assets_carry_checks_per_rule_group() -> None:
     assert ("staging/invoice_lines", "references") in checks
     assert ("staging/crm_accounts", "structure") in checks
     assert ("staging/opportunities", "reconciliation") in checks
+
+
+def test_every_table_asset_shows_owners_and_the_published_column_comments() -> None:
+    from kam_pipeline.schema import declared_tables
+
+    for spec in defs.resolve_all_asset_specs():
+        assert spec.owners, spec.key
+        table = spec.metadata.get("dagster/table_name")
+        if spec.key.path[0] == "warehouse":
+            continue
+        assert table == ".".join(spec.key.path)
+        columns = spec.metadata["dagster/column_schema"].columns
+        assert [(c.name, c.description) for c in columns] == [(c.name, c.comment) for c in declared_tables()[table]]
+
+
+def test_marts_carry_a_freshness_policy_of_26_hours() -> None:
+    marts = [s for s in defs.resolve_all_asset_specs() if s.key.path[0] == "marts"]
+    assert marts
+    for spec in marts:
+        assert spec.freshness_policy.fail_window.to_timedelta().total_seconds() == 26 * 3600

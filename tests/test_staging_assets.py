@@ -59,6 +59,9 @@ def test_row_counts_are_materialisation_metadata(tmp_path: Path, tiny_landing: P
     }
     assert by_key["staging/invoice_lines"]["dagster/row_count"].value == 4
     assert by_key["staging/invoice_lines"]["rows_rejected"].value == 0
+    stale = next(c for c in result.get_asset_check_evaluations() if c.check_name == "newest_record")
+    assert not stale.passed  # the newest line (2026-11-02) is 26 days before the as-of date
+    assert stale.metadata["days_before_as_of"].value == 26
 
 
 def test_missing_column_fails_with_one_line_and_blocks_downstream(tmp_path: Path, tiny_landing: Path) -> None:

@@ -58,6 +58,7 @@ class Extract:
     rules: tuple[Rule, ...]
     many_files: bool = False
     may_be_empty: bool = False  # an empty file is valid (no opportunities, no foreign currency)
+    freshness_column: str | None = None  # its newest date shows whether the export is stale
 
     @property
     def column_names(self) -> list[str]:
@@ -199,6 +200,7 @@ INVOICE_LINES = Extract(
     system="erp",
     pattern="erp/invoice_lines/*",
     many_files=True,
+    freshness_column="invoice_date",
     description="Invoice and credit-note lines from the ERP.",
     columns=(
         Column("invoice_id", pl.String, "Invoice or credit-note number."),
