@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -88,10 +89,34 @@ def _copy_declared_tables(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int
     return counts, missing
 
 
-def _record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str, int]) -> dict[str, object]:
-    """Carry the run log over and add this run's row."""
-    if "meta.runs" in _work_tables(con):
-        con.execute("INSERT INTO meta.runs SELECT * FROM work.meta.runs WHERE run_id <> ?", [run.run_id])
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _record_run(
+    con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str, int], previous: Path
+) -> dict[str, object]:
+    """Carry the run log over and add this run's row.
+
+    The log is the union of the working database's and the previously
+    published file's, so a run killed after its swap but before it wrote its
+    row to the working database still stays in the log."""
+    sources = ["work.meta.runs"] if "meta.runs" in _work_tables(con) else []
+    if previous.exists():
+        con.execute(f"ATTACH {_sql_path(previous)} AS previous (READ_ONLY)")
+        has_log = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'previous' AND schema_name = 'meta' "
+            "AND table_name = 'runs'"
+        ).fetchone()[0]
+        if has_log:
+            sources.append("previous.meta.runs")
+    if sources:
+        union = " UNION ALL BY NAME ".join(f"SELECT * FROM {source}" for source in sources)
+        con.execute(
+            "INSERT INTO meta.runs SELECT * EXCLUDE (_n) FROM "
+            f"(SELECT *, row_number() OVER (PARTITION BY run_id) AS _n FROM ({union})) WHERE _n = 1 AND run_id <> ?",
+            [run.run_id],
+        )
     rejected = con.execute(
         "SELECT count(*) FROM (SELECT DISTINCT extract, source_file, source_row FROM quality.rejected_rows "
         "WHERE run_id = ?)",
@@ -119,14 +144,16 @@ def publish(work_db: Path, target: Path, run: RunRecord) -> PublishReport:
     building = _building_path(target, run.run_id)
     con = duckdb.connect(str(building))
     try:
-        con.execute(f"ATTACH '{work_db}' AS work (READ_ONLY)")
+        con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
         con.execute("BEGIN TRANSACTION")
         schema.create_tables(con)
         counts, missing = _copy_declared_tables(con)
-        run_row = _record_run(con, run, counts)
+        run_row = _record_run(con, run, counts, target)
         schema.create_views(con)
         con.execute("COMMIT")
         con.execute("DETACH work")
+        if previous_attached(con):
+            con.execute("DETACH previous")
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()
@@ -134,6 +161,28 @@ def publish(work_db: Path, target: Path, run: RunRecord) -> PublishReport:
         raise
     con.close()
     _fsync(building)
-    os.replace(building, target)
-    _fsync(target.parent)
+    _swap(building, target)
     return PublishReport(path=target, tables=counts, missing=missing, run_row=run_row)
+
+
+def previous_attached(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'previous'").fetchone()[0])
+
+
+def _swap(building: Path, target: Path) -> None:
+    """Replace `target` atomically, keeping the old file as `.<name>.previous`
+    (a hard link: no copy) for recovery after a power loss, its permissions
+    for BI accounts, and no WAL that belonged to the old file."""
+    previous = target.with_name(f".{target.name}.previous")
+    if target.exists():
+        shutil.copymode(target, building)
+        previous.unlink(missing_ok=True)
+        os.link(target, previous)
+    os.replace(building, target)
+    stale_wal = target.with_name(target.name + ".wal")
+    if stale_wal.exists():
+        # Left by someone who opened the old file read-write: it does not
+        # match the new file and would make every new reader fail.
+        stale_wal.replace(target.with_name(f".{target.name}.wal.orphaned"))
+    if os.name != "nt":  # directories cannot be opened for fsync on Windows
+        _fsync(target.parent)

@@ -1,0 +1,72 @@
+"""publish(): what the swap keeps and cleans (the process-level safety tests are in test_publish_safety.py)."""
+
+import os
+import stat
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from kam_pipeline import warehouse
+from kam_pipeline.publish import RunRecord, publish
+
+
+def _work_db(tmp_path: Path) -> Path:
+    path = tmp_path / "work.duckdb"
+    with warehouse.connect(path) as con:
+        con.execute(
+            "CREATE TABLE staging.fx_rates AS SELECT 'f.csv' AS _source_file, 1::BIGINT AS _source_row, "
+            "'USD' AS currency, '2026-01' AS month, 0.9::DECIMAL(18,8) AS rate_to_reporting"
+        )
+    return path
+
+
+def _run(run_id: str) -> RunRecord:
+    now = datetime.now(UTC)
+    return RunRecord(run_id, date(2026, 11, 28), now, now)
+
+
+def test_swap_keeps_previous_file_permissions_and_run_log(tmp_path: Path) -> None:
+    work = _work_db(tmp_path)
+    target = tmp_path / "bi" / "kam.duckdb"
+    first = publish(work, target, _run("run-1"))
+    assert first.tables["staging.fx_rates"] == 1
+    assert "marts.customer_segments" in first.missing
+    os.chmod(target, 0o640)
+    publish(work, target, _run("run-2"))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    previous = target.with_name(".kam.duckdb.previous")
+    with duckdb.connect(str(previous), read_only=True) as con:
+        assert con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0] == ["run-1"]
+    with duckdb.connect(str(target), read_only=True) as con:
+        # run-1 was never written to the working database's log: it is carried over from the published file
+        assert sorted(con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0]) == ["run-1", "run-2"]
+    assert not list(target.parent.glob("*.building*"))
+
+
+def test_a_stale_wal_of_the_old_file_is_set_aside(tmp_path: Path) -> None:
+    work = _work_db(tmp_path)
+    target = tmp_path / "kam.duckdb"
+    publish(work, target, _run("run-1"))
+    target.with_name("kam.duckdb.wal").write_bytes(b"not a wal of the new file")
+    publish(work, target, _run("run-2"))
+    assert not target.with_name("kam.duckdb.wal").exists()
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM meta.runs").fetchone()[0] == 2
+
+
+def test_a_failed_build_leaves_the_published_file_and_no_temporary_file(tmp_path: Path) -> None:
+    work = _work_db(tmp_path)
+    target = tmp_path / "kam.duckdb"
+    publish(work, target, _run("run-1"))
+    with warehouse.connect(work) as con:  # a column the published schema declares is gone
+        con.execute("ALTER TABLE staging.fx_rates DROP COLUMN rate_to_reporting")
+    try:
+        publish(work, target, _run("run-2"))
+    except duckdb.Error:
+        pass
+    else:
+        raise AssertionError("publishing a table without its declared column must fail")
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0] == ["run-1"]
+    assert not list(tmp_path.glob(".*building*"))
