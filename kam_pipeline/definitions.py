@@ -17,6 +17,7 @@ from kam_pipeline.assets.staging import STAGING_ASSETS
 from kam_pipeline.metadata import with_warehouse_metadata
 from kam_pipeline.resources import SettingsResource
 from kam_pipeline.schedules import build_nightly_schedule, nightly_job
+from kam_pipeline.sensors import SENSORS
 
 settings_resource = SettingsResource()
 
@@ -49,6 +50,7 @@ defs = dg.Definitions(
     ],
     jobs=[nightly_job],
     schedules=[build_nightly_schedule(settings_resource)],
+    sensors=SENSORS,
     resources={"settings": settings_resource},
     executor=dg.in_process_executor,
 )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +41,11 @@ class ValidationSettings(_Section):
     unmapped_revenue_warn_share: float = 0.02
     ge_max_rows: int = 250_000
     sample_failures: int = 20
+
+
+class SensorSettings(_Section):
+    settle_seconds: float = 60.0
+    minimum_interval_seconds: int = 30
 
 
 class FreshnessSettings(_Section):
@@ -112,6 +118,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     validation: ValidationSettings = ValidationSettings()
     freshness: FreshnessSettings = FreshnessSettings()
+    sensors: SensorSettings = SensorSettings()
     segmentation: SegmentationSettings = SegmentationSettings()
     kam: KamSettings = KamSettings()
 
@@ -147,8 +154,10 @@ class Settings(_Section):
         return self.work_dir / "staging" / f"{extract}.parquet"
 
 
-def yesterday() -> date:
-    return date.today() - timedelta(days=1)
+def yesterday(timezone: str) -> date:
+    """The day before today in the schedule's timezone, so that a manual run
+    and the 02:00 schedule agree on the as-of date whatever the host's zone."""
+    return datetime.now(ZoneInfo(timezone)).date() - timedelta(days=1)
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -187,5 +196,6 @@ def load_settings(
     warehouse = warehouse_path or env.get("KAM_WAREHOUSE_PATH")
     if warehouse:
         _set_dotted(tree, "paths.warehouse_path", warehouse)
-    tree["as_of"] = as_of or env.get("KAM_AS_OF") or tree.get("as_of") or yesterday()
+    timezone = tree.get("schedule", {}).get("timezone", ScheduleSettings().timezone)
+    tree["as_of"] = as_of or env.get("KAM_AS_OF") or tree.get("as_of") or yesterday(timezone)
     return Settings.model_validate(tree)
