@@ -5,8 +5,9 @@ import dagster as dg
 import polars as pl
 
 from kam_pipeline import warehouse
+from kam_pipeline.charts import load_chart, migration_chart
 from kam_pipeline.kam import allocate_resources, programme_return, select_key_accounts, tier_migration
-from kam_pipeline.metadata import markdown_table
+from kam_pipeline.metadata import chart, markdown_table
 from kam_pipeline.resources import SettingsResource
 
 SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
@@ -87,6 +88,7 @@ def resource_allocation(settings: SettingsResource):
         metadata={
             "dagster/row_count": len(load),
             "load": dg.MetadataValue.md(markdown_table(load.select(LOAD_PREVIEW))),
+            "load_chart": chart(load_chart(load), run.chart_path("load"), "Load against capacity"),
         },
     )
 
@@ -140,5 +142,6 @@ def tier_migration_matrix(settings: SettingsResource) -> dg.MaterializeResult:
         metadata={
             "dagster/row_count": len(matrix),
             "previous_as_of_date": str(previous.get_column("as_of_date").first()) if len(previous) else "none",
+            "migration_chart": chart(migration_chart(matrix), run.chart_path("migration"), "Tier migration"),
         }
     )

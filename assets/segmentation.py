@@ -5,7 +5,8 @@ import dagster as dg
 import polars as pl
 
 from kam_pipeline import warehouse
-from kam_pipeline.metadata import markdown_table
+from kam_pipeline.charts import pareto_chart, tier_matrix_chart
+from kam_pipeline.metadata import chart, markdown_table
 from kam_pipeline.resources import SettingsResource
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
 
@@ -39,8 +40,13 @@ def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
         warehouse.replace_table(con, "marts.customer_segments", segments)
         warehouse.replace_rows(con, "history.customer_segments", segments, {"as_of_date": run.as_of})
     top = segments.sort("revenue_t12m", descending=True).head(10).select(PREVIEW_COLUMNS)
+    cuts, currency = (run.segmentation.abc_a_cut, run.segmentation.abc_b_cut), run.segmentation.reporting_currency
     return dg.MaterializeResult(
         metadata={
+            "pareto_chart": chart(pareto_chart(segments, *cuts, currency=currency), run.chart_path("pareto"), "Pareto"),
+            "tier_matrix": chart(
+                tier_matrix_chart(segments, currency=currency), run.chart_path("tier_matrix"), "Tier matrix"
+            ),
             "dagster/row_count": len(segments),
             "as_of_date": str(run.as_of),
             "tiers": dg.MetadataValue.json(dict(segments.get_column("tier").value_counts().iter_rows())),

@@ -12,6 +12,7 @@ import dagster as dg
 from kam_pipeline.assets.kam import kam_candidates, kam_programme, resource_allocation, tier_migration_matrix
 from kam_pipeline.assets.publish import published_warehouse
 from kam_pipeline.assets.quality import quality_unmapped_customers
+from kam_pipeline.assets.report import kam_report
 from kam_pipeline.assets.segmentation import customer_segments, segment_summary
 from kam_pipeline.assets.staging import STAGING_ASSETS
 from kam_pipeline.metadata import with_warehouse_metadata
@@ -44,7 +45,7 @@ def _mart_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
 defs = dg.Definitions(
     assets=[
         *dg.map_asset_specs(
-            with_warehouse_metadata, [*STAGING_ASSETS, quality_unmapped_customers, published_warehouse]
+            with_warehouse_metadata, [*STAGING_ASSETS, quality_unmapped_customers, published_warehouse, kam_report]
         ),
         *dg.map_asset_specs(_mart_policy, MART_ASSETS),
     ],

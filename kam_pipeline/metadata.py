@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
+from kam_pipeline.report import chart_metadata
 from kam_pipeline.schema import declared_tables, table_comments
 
 #: Who answers for an asset, by its warehouse schema (the first part of its key).
@@ -55,3 +58,10 @@ def markdown_table(frame: pl.DataFrame) -> str:
         for row in frame.iter_rows()
     ]
     return "\n".join([header, rule, *rows])
+
+
+def chart(png: bytes, path: Path, title: str) -> dg.MetadataValue:
+    """Keep the chart for the run's HTML report and show it in the Dagster UI."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+    return dg.MetadataValue.md(chart_metadata(png, title))

@@ -30,6 +30,7 @@ class PathSettings(_Section):
     warehouse_path: Path = Path("data/warehouse/kam.duckdb")
     work_dir: Path | None = None  # default: a hidden folder next to the warehouse file
     data_docs_dir: Path = Path("data/reports/data_docs")
+    reports_dir: Path = Path("data/reports/html")
 
 
 class ScheduleSettings(_Section):
@@ -147,6 +148,10 @@ class Settings(_Section):
     def work_db(self) -> Path:
         """The pipeline-private working database (never opened by BI tools)."""
         return self.work_dir / "kam_work.duckdb"
+
+    def chart_path(self, name: str) -> Path:
+        """A chart drawn by a mart asset, reused by the run's HTML report."""
+        return self.work_dir / "charts" / f"{name}.png"
 
     def staging_parquet(self, extract: str) -> Path:
         """Accepted rows of an extract as Parquet, for lazy, streaming scans
