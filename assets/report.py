@@ -47,7 +47,7 @@ def kam_report(context: dg.AssetExecutionContext, settings: SettingsResource) ->
             "Account-manager load": con.sql(LOAD).pl(),
         }
     path = write_report(
-        run.resolve(run.paths.reports_dir), charts, tables, "KAM segmentation report", run.as_of, context.run.run_id
+        run.reports_dir, charts, tables, "KAM segmentation report", run.as_of, context.run.run_id
     )
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(path)), "url": dg.MetadataValue.url(path.as_uri())}

@@ -166,7 +166,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 con, "quality.reconciliation", reconciliation, {"run_id": run_id, "extract": extract.name}
             )
 
-        docs_dir = run.resolve(run.paths.data_docs_dir) / f"{run.as_of}_{run_id[:8]}"
+        docs_dir = run.data_docs_dir / f"{run.as_of}_{run_id[:8]}"
         outcomes = run_suite(
             extract,
             staged.checked,

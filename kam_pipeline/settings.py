@@ -29,8 +29,8 @@ class PathSettings(_Section):
     landing_dir: Path = Path("data/landing")
     warehouse_path: Path = Path("data/warehouse/kam.duckdb")
     work_dir: Path | None = None  # default: a hidden folder next to the warehouse file
-    data_docs_dir: Path = Path("data/reports/data_docs")
-    reports_dir: Path = Path("data/reports/html")
+    data_docs_dir: Path | None = None  # default: reports/data_docs next to the warehouse file
+    reports_dir: Path | None = None  # default: reports/html next to the warehouse file
 
 
 class ScheduleSettings(_Section):
@@ -148,6 +148,20 @@ class Settings(_Section):
     def work_db(self) -> Path:
         """The pipeline-private working database (never opened by BI tools)."""
         return self.work_dir / "kam_work.duckdb"
+
+    def _beside_warehouse(self, configured: Path | None, default: str) -> Path:
+        """A run's outputs live next to the warehouse they describe unless configured."""
+        return self.resolve(configured) if configured is not None else self.warehouse_path.parent / default
+
+    @property
+    def data_docs_dir(self) -> Path:
+        """Great Expectations Data Docs, one folder per run below it."""
+        return self._beside_warehouse(self.paths.data_docs_dir, "reports/data_docs")
+
+    @property
+    def reports_dir(self) -> Path:
+        """The static HTML reports, one per as-of date."""
+        return self._beside_warehouse(self.paths.reports_dir, "reports/html")
 
     def chart_path(self, name: str) -> Path:
         """A chart drawn by a mart asset, reused by the run's HTML report."""
