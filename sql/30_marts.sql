@@ -60,7 +60,7 @@ COMMENT ON COLUMN marts.customer_segments.growth_pct IS '(revenue_t12m - revenue
 COMMENT ON COLUMN marts.customer_segments.trend IS 'NEW, LOST, GROWING, DECLINING, STABLE, or NONE without revenue in either window.';
 COMMENT ON COLUMN marts.customer_segments.revenue_share IS 'revenue_t12m / total revenue of the universe (customers with revenue_t12m > 0).';
 COMMENT ON COLUMN marts.customer_segments.cumulative_share IS 'Running share in Pareto order (revenue descending, then customer id), including this customer.';
-COMMENT ON COLUMN marts.customer_segments.abc_class IS 'A: needed to reach 80 % of revenue; B: up to 95 %; C: the rest; N: outside the universe.';
+COMMENT ON COLUMN marts.customer_segments.abc_class IS 'A: the customers needed to reach segmentation.abc_a_cut of revenue (80 % by default); B: up to abc_b_cut (95 %); C: the rest; N: outside the universe.';
 COMMENT ON COLUMN marts.customer_segments.margin_abc_class IS 'The same ABC computed on margin_t12m over customers with positive margin (N otherwise).';
 COMMENT ON COLUMN marts.customer_segments.region_abc_class IS 'ABC class within the customer''s region.';
 COMMENT ON COLUMN marts.customer_segments.country_abc_class IS 'ABC class within the customer''s country.';
@@ -72,8 +72,8 @@ COMMENT ON COLUMN marts.customer_segments.headroom IS 'max(wallet - revenue_t12m
 COMMENT ON COLUMN marts.customer_segments.share_of_wallet IS 'revenue_t12m / wallet.';
 COMMENT ON COLUMN marts.customer_segments.pipeline_weighted IS 'Sum of amount x probability of OPEN opportunities closing in (D, D + window].';
 COMMENT ON COLUMN marts.customer_segments.potential_value IS 'max(headroom, pipeline_weighted).';
-COMMENT ON COLUMN marts.customer_segments.potential_class IS 'HIGH (percent rank >= 0.80), MEDIUM (>= 0.50), LOW, or UNKNOWN without wallet and pipeline.';
-COMMENT ON COLUMN marts.customer_segments.threat_level IS 'HIGH (two or more reasons, or growth <= -30 %), MEDIUM (one reason) or NONE.';
+COMMENT ON COLUMN marts.customer_segments.potential_class IS 'HIGH (percent rank >= segmentation.potential_high_pr, 0.80 by default), MEDIUM (>= potential_medium_pr, 0.50), LOW, or UNKNOWN without wallet and pipeline.';
+COMMENT ON COLUMN marts.customer_segments.threat_level IS 'HIGH (two or more reasons, or growth <= segmentation.threat_high_growth_pct, -30 % by default), MEDIUM (one reason) or NONE.';
 COMMENT ON COLUMN marts.customer_segments.threat_reasons IS 'Comma-separated: DECLINING, INACTIVE, LOST_DEALS, WEAK_POSITION; empty when none.';
 COMMENT ON COLUMN marts.customer_segments.tier IS 'STRATEGIC, CORE, DEVELOP, MAINTAIN, SERVE_EFFICIENTLY or DORMANT (from ABC class and potential).';
 COMMENT ON COLUMN marts.customer_segments.at_risk IS 'threat_level HIGH on an A or B customer.';
@@ -119,7 +119,7 @@ CREATE TABLE marts.kam_candidates (
 COMMENT ON TABLE marts.kam_candidates IS 'Every customer with its Key Account Management decision for the as-of date.';
 COMMENT ON COLUMN marts.kam_candidates.customer_id IS 'Customer (account group) id.';
 COMMENT ON COLUMN marts.kam_candidates.customer_name IS 'Customer name.';
-COMMENT ON COLUMN marts.kam_candidates.score IS '0-100: 100 x (0.7 x attractiveness + 0.3 x strength); null outside the universe.';
+COMMENT ON COLUMN marts.kam_candidates.score IS '0-100: 100 x (w x attractiveness + (1 - w) x strength) with w = kam.attractiveness_weight (0.7 by default); null outside the universe.';
 COMMENT ON COLUMN marts.kam_candidates.attractiveness IS 'Weighted mean of percent ranks of revenue, margin, potential and growth (0-1).';
 COMMENT ON COLUMN marts.kam_candidates.strength IS 'Competitive position mapped 1 -> 0 ... 5 -> 1 (null -> 0.5).';
 COMMENT ON COLUMN marts.kam_candidates.selection_score IS 'Score plus the incumbent bonus for current key accounts: what selection ranks by.';
@@ -172,7 +172,7 @@ COMMENT ON COLUMN marts.account_manager_load.customers IS 'Customers owned, plus
 COMMENT ON COLUMN marts.account_manager_load.required_hours IS 'Hours per year the coverage model allocates to this manager.';
 COMMENT ON COLUMN marts.account_manager_load.capacity_hours IS 'Hours per year available (CRM).';
 COMMENT ON COLUMN marts.account_manager_load.utilisation IS 'required_hours / capacity_hours.';
-COMMENT ON COLUMN marts.account_manager_load.load_status IS 'OVER (> 1.10), UNDER (< 0.70) or BALANCED.';
+COMMENT ON COLUMN marts.account_manager_load.load_status IS 'OVER (utilisation > kam.load_over, 1.10 by default), UNDER (< kam.load_under, 0.70) or BALANCED.';
 COMMENT ON COLUMN marts.account_manager_load.as_of_date IS 'As-of date of the run.';
 
 CREATE TABLE marts.kam_programme (
