@@ -1,0 +1,404 @@
+"""End to end through the real Dagster deployment and its GraphQL API.
+
+`dagster dev` (webserver + daemon, with the repository's dagster.yaml: a queued
+run coordinator that only the daemon dequeues) serves the code location of
+`[tool.dagster]` on a loopback port, with a temporary DAGSTER_HOME. The test
+launches `kam_nightly` through `DagsterGraphQLClient` on a small generated
+landing directory, waits for it, checks through GraphQL that every asset of
+the job was materialised and every asset check executed and passed in this
+run, then reads the published warehouse back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+import requests
+from dagster_graphql import DagsterGraphQLClient
+
+from kam_pipeline.definitions import defs
+from kam_pipeline.sample_data import generate
+from kam_pipeline.schedules import JOB_NAME
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+AS_OF = date(2026, 11, 28)
+SERVER_START_TIMEOUT = 90.0  # webserver up and the code location loaded
+RUN_TIMEOUT = 180.0  # queued, dequeued by the daemon, executed
+#: Tearing the server down: Ctrl-C (dagster dev stops its services, a few
+#: seconds), then SIGTERM, then SIGKILL, each with this long to empty the group.
+STOP_SIGNALS = ((signal.SIGINT, 30.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0))
+LOG_TAIL_LINES = 80
+
+WORKSPACE_QUERY = """
+query Workspace {
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError {
+          __typename
+          ... on PythonError { message }
+          ... on RepositoryLocation { name repositories { name jobs { name } } }
+        }
+      }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+RUN_ERRORS_QUERY = """
+query RunErrors($runId: ID!, $cursor: String) {
+  logsForRun(runId: $runId, afterCursor: $cursor) {
+    __typename
+    ... on EventConnection {
+      cursor
+      hasMore
+      events {
+        __typename
+        ... on MessageEvent { level message stepKey }
+        ... on ErrorEvent { error { message } }
+      }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+RUN_MATERIALIZATIONS_QUERY = """
+query RunMaterializations($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {
+      runId
+      status
+      assetMaterializations { runId assetKey { path } }
+    }
+    ... on RunNotFoundError { message }
+    ... on PythonError { message }
+  }
+}
+"""
+
+INSTANCE_QUERY = """
+query Instance {
+  instance {
+    runQueuingSupported
+    runQueueConfig { maxConcurrentRuns }
+  }
+}
+"""
+
+JOB_CHECKS_QUERY = """
+query JobChecks($selector: PipelineSelector!) {
+  assetNodes(pipeline: $selector) {
+    assetKey { path }
+    assetChecksOrError(pipeline: $selector) {
+      __typename
+      ... on AssetChecks {
+        checks {
+          name
+          executionForLatestMaterialization {
+            runId
+            status
+            evaluation {
+              success
+              severity
+              metadataEntries {
+                label
+                ... on IntMetadataEntry { intValue }
+                ... on FloatMetadataEntry { floatValue }
+                ... on TextMetadataEntry { text }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class DagsterServer:
+    """A running `dagster dev` on the loopback interface."""
+
+    port: int
+    log: Path
+    client: DagsterGraphQLClient
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def server_env(dagster_home: Path, tmp: Path) -> dict[str, str]:
+    """The test's environment without KAM_* settings, so only the run config
+    points the run at its folders. The KAM_* paths set here lead to empty
+    decoy folders: should anything else start a run (the 02:00 schedule is on
+    by default), it never touches the repository's data/, and a run that
+    ignored its run config would fail or publish where the test does not look."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KAM_")}
+    env.update(
+        DAGSTER_HOME=str(dagster_home),
+        KAM_LANDING_DIR=str(tmp / "decoy" / "landing"),
+        KAM_WAREHOUSE_PATH=str(tmp / "decoy" / "kam.duckdb"),
+        GX_ANALYTICS_ENABLED="false",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a live (non-zombie) process of the group is left. Zombies count
+    as members for kill(), and orphans' zombies are only reaped by their new
+    parent, so /proc is read where there is one."""
+    proc_dir = Path("/proc")
+    if proc_dir.is_dir():
+        for stat in proc_dir.glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)"
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C for the whole group (dagster dev shuts its services down on it),
+    then SIGTERM, then SIGKILL, until no process of the group is left."""
+    pgid = proc.pid  # start_new_session=True: the leader's pid is the group id
+    for sig, timeout in STOP_SIGNALS:
+        proc.poll()  # reap the leader if it has exited
+        if not group_alive(pgid):
+            break
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            proc.poll()
+            if not group_alive(pgid):
+                break
+            time.sleep(0.2)
+    proc.poll()
+
+
+def graphql(server: DagsterServer, query: str, **variables: Any) -> dict[str, Any]:
+    return server.client._execute(query, variables or None)
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], port: int, client: DagsterGraphQLClient) -> None:
+    """/server_info answers, then the code location has loaded with the job."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    state = "webserver not answering"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dagster dev exited with code {proc.returncode} before it was ready")
+        try:
+            requests.get(f"http://{HOST}:{port}/server_info", timeout=2).raise_for_status()
+        except requests.RequestException as exc:
+            state = f"webserver not answering: {exc.__class__.__name__}"
+            time.sleep(0.5)
+            continue
+        workspace = client._execute(WORKSPACE_QUERY)["workspaceOrError"]
+        if workspace["__typename"] != "Workspace":
+            raise RuntimeError(f"workspace: {workspace}")
+        entries = workspace["locationEntries"]
+        state = f"locations: {[(e['name'], e['loadStatus']) for e in entries]}"
+        for entry in entries:
+            location = entry["locationOrLoadError"]
+            if location and location["__typename"] == "PythonError":
+                raise RuntimeError(f"code location {entry['name']} failed to load: {location['message']}")
+            if entry["loadStatus"] == "LOADED" and location:
+                jobs = {job["name"] for repo in location["repositories"] for job in repo["jobs"]}
+                if JOB_NAME in jobs:
+                    return
+        time.sleep(0.5)
+    raise TimeoutError(f"dagster dev not ready after {SERVER_START_TIMEOUT:.0f} s ({state})")
+
+
+@pytest.fixture
+def dagster_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DagsterServer]:
+    for name in ("NO_PROXY", "no_proxy"):  # the client talks to the loopback server, never through a proxy
+        monkeypatch.setenv(name, ",".join(filter(None, [os.environ.get(name), HOST, "localhost"])))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    port = free_port()
+    log = tmp_path / "dagster_dev.log"
+    client = DagsterGraphQLClient(HOST, port_number=port, timeout=30)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-h", HOST, "-p", str(port)],
+            cwd=REPO_ROOT,  # [tool.dagster] in pyproject.toml names the code location
+            env=server_env(home, tmp_path),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = DagsterServer(port=port, log=log, client=client)
+    try:
+        try:
+            wait_until_ready(proc, port, client)
+        except Exception:
+            print(f"--- dagster dev log (last {LOG_TAIL_LINES} lines) ---\n{server.log_tail()}")
+            raise
+        yield server
+    finally:
+        stop_process_group(proc)
+
+
+def run_errors(server: DagsterServer, run_id: str) -> str:
+    """The run's errors (failed steps, the run failure), one line each; its
+    ERROR messages when no event carries an error."""
+    errors: list[str] = []
+    messages: list[str] = []
+    cursor = None
+    while True:
+        logs = graphql(server, RUN_ERRORS_QUERY, runId=run_id, cursor=cursor)["logsForRun"]
+        if logs["__typename"] != "EventConnection":
+            return f"logsForRun: {logs}"
+        for event in logs["events"]:
+            line = f"{event['__typename']} [{event.get('stepKey') or 'run'}]: {event.get('message')}"
+            if event.get("error"):
+                errors.append(f"{line} {event['error']['message'].strip()}")
+            elif event.get("level") == "ERROR":
+                messages.append(line)
+        cursor = logs["cursor"]
+        if not logs["hasMore"]:
+            return "\n".join(errors or messages) or "(no error events)"
+
+
+def wait_for_run(server: DagsterServer, run_id: str) -> dg.DagsterRunStatus:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    status = server.client.get_run_status(run_id)
+    while status not in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+        if time.monotonic() > deadline:
+            hint = " (the daemon dequeues queued runs: is it running?)" if status == dg.DagsterRunStatus.QUEUED else ""
+            pytest.fail(f"run {run_id} still {status.value} after {RUN_TIMEOUT:.0f} s{hint}")
+        time.sleep(1.0)
+        status = server.client.get_run_status(run_id)
+    return status
+
+
+def selector(server: DagsterServer) -> dict[str, str]:
+    workspace = graphql(server, WORKSPACE_QUERY)["workspaceOrError"]
+    matches = [
+        {"repositoryLocationName": entry["name"], "repositoryName": repo["name"], "pipelineName": JOB_NAME}
+        for entry in workspace["locationEntries"]
+        for repo in entry["locationOrLoadError"]["repositories"]
+        if JOB_NAME in {job["name"] for job in repo["jobs"]}
+    ]
+    assert len(matches) == 1, matches
+    return matches[0]
+
+
+def describe(execution: dict[str, Any] | None) -> str:
+    if execution is None:
+        return "not executed"
+    evaluation = execution["evaluation"] or {}
+    values = {
+        entry["label"]: entry.get("intValue", entry.get("floatValue", entry.get("text")))
+        for entry in evaluation.get("metadataEntries", [])
+        if any(key in entry for key in ("intValue", "floatValue", "text"))
+    }
+    return f"{execution['status']} in run {execution['runId'][:8]} ({evaluation.get('severity')}) {values}"
+
+
+def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_server: DagsterServer) -> None:
+    server = dagster_server
+    try:
+        landing = generate(tmp_path / "landing", seed=11, accounts=300, invoice_lines=5_000, as_of=AS_OF).out
+        warehouse = tmp_path / "published" / "kam.duckdb"
+        config = {
+            "landing_dir": str(landing),
+            "warehouse_path": str(warehouse),
+            "as_of": AS_OF.isoformat(),
+            "overrides": {"paths.data_docs_dir": str(tmp_path / "data_docs")},
+        }
+
+        # The deployment runs with the repository's dagster.yaml: queued runs, one at a time.
+        instance = graphql(server, INSTANCE_QUERY)["instance"]
+        assert instance["runQueuingSupported"], instance
+        assert instance["runQueueConfig"] == {"maxConcurrentRuns": 1}, instance
+
+        # 1-2. Launch through the API (queued; the daemon dequeues it) and wait.
+        run_id = server.client.submit_job_execution(
+            JOB_NAME, run_config={"resources": {"settings": {"config": config}}}, tags={"kam/test": "e2e"}
+        )
+        status = wait_for_run(server, run_id)
+        assert status == dg.DagsterRunStatus.SUCCESS, f"run {run_id} {status.value}:\n{run_errors(server, run_id)}"
+
+        # 3. Every asset of the job materialised by this run ...
+        run = graphql(server, RUN_MATERIALIZATIONS_QUERY, runId=run_id)["runOrError"]
+        assert run["__typename"] == "Run", run
+        materialized = {tuple(m["assetKey"]["path"]) for m in run["assetMaterializations"] if m["runId"] == run_id}
+        nodes = graphql(server, JOB_CHECKS_QUERY, selector=selector(server))["assetNodes"]
+        job_assets = {tuple(node["assetKey"]["path"]) for node in nodes}
+        job_def = defs.resolve_job_def(JOB_NAME)
+        expected_assets = {tuple(key.path) for key in job_def.asset_layer.selected_asset_keys}
+        assert job_assets == expected_assets, "GraphQL and the code location disagree on the job's assets"
+        assert not job_assets - materialized, f"not materialised by run {run_id}: {sorted(job_assets - materialized)}"
+
+        # ... and every asset check on them executed in this run and passed.
+        checks: dict[str, dict[str, Any] | None] = {}
+        for node in nodes:
+            asset = "/".join(node["assetKey"]["path"])
+            result = node["assetChecksOrError"]
+            assert result["__typename"] == "AssetChecks", f"{asset}: {result}"
+            for check in result["checks"]:
+                checks[f"{asset}:{check['name']}"] = check["executionForLatestMaterialization"]
+        expected_checks = {
+            f"{key.asset_key.to_user_string()}:{key.name}" for key in job_def.asset_layer.asset_graph.asset_check_keys
+        }
+        assert set(checks) == expected_checks, "GraphQL and the code location disagree on the asset checks"
+        failing = {
+            name: describe(execution)
+            for name, execution in sorted(checks.items())
+            if execution is None or execution["runId"] != run_id or execution["status"] != "SUCCEEDED"
+        }
+        assert not failing, f"{len(failing)} of {len(checks)} asset checks did not pass in run {run_id}:\n" + "\n".join(
+            f"  {name}: {what}" for name, what in failing.items()
+        )
+
+        # 4. The published warehouse: marts filled, this run logged as the only one.
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            segments = con.execute("SELECT count(*) FROM marts.customer_segments").fetchone()[0]
+            runs = con.execute("SELECT run_id, status FROM meta.runs").fetchall()
+        assert segments > 0
+        assert runs == [(run_id, "SUCCESS")]
+    except BaseException:
+        print(f"--- dagster dev log (last {LOG_TAIL_LINES} lines) ---\n{server.log_tail()}")
+        raise
