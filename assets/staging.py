@@ -136,7 +136,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             accepted = {name: warehouse.read_table(con, f"staging.{name}") for name in referenced_extracts(extract)}
             ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
             try:
-                staged = stage_extract(extract, run.landing_dir, ctx)
+                staged = stage_extract(extract, run.landing_dir, ctx, check_rows=run.validation.ge_max_rows)
             except ExtractError as exc:
                 raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
             run_id = context.run.run_id
@@ -173,7 +173,6 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             staged.context,
             docs_dir=docs_dir,
             run_name=run_id[:8],
-            max_rows=run.validation.ge_max_rows,
             sample_failures=run.validation.sample_failures,
         )
         docs_link = data_docs_index(docs_dir).as_uri()

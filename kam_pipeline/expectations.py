@@ -4,7 +4,7 @@ The suite of an extract is generated from the same rule objects that drive
 the quarantine (kam_pipeline/contract), so no rule is written twice. It runs
 on the pandas engine over Arrow-backed frames (the SQL engine is broken on
 DuckDB, see ../shared/FACTS.md), on at most `ge_max_rows` rows per extract (a
-deterministic sample above that): Great Expectations gives the second
+deterministic sample above that, drawn in kam_pipeline/staging.py): Great Expectations gives the second
 opinion, the per-rule evidence and the Data Docs, while the vectorised
 quarantine checks every row. Great Expectations is imported lazily because
 its import costs seconds.
@@ -61,11 +61,9 @@ def _context(docs_dir: str) -> Any:
     return context
 
 
-def _ge_frame(frame: pl.DataFrame, max_rows: int) -> Any:
+def _ge_frame(frame: pl.DataFrame) -> Any:
     """Arrow-backed pandas frame; decimals as floats (the pandas engine
     compares numbers, not Arrow decimals)."""
-    if len(frame) > max_rows:
-        frame = frame.sample(n=max_rows, seed=0)
     frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
     return frame.to_pandas(use_pyarrow_extension_array=True)
 
@@ -77,11 +75,11 @@ def run_suite(
     *,
     docs_dir: Path,
     run_name: str,
-    max_rows: int,
     sample_failures: int,
 ) -> list[ExpectationOutcome]:
-    """Validate `frame` (parsed rows with derived check columns) against the
-    extract's suite, update the Data Docs and return one outcome per rule."""
+    """Validate `frame` (parsed rows with derived check columns, already
+    sampled by the caller) against the extract's suite, update the Data Docs
+    and return one outcome per rule."""
     import great_expectations as gx
 
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -103,8 +101,7 @@ def run_suite(
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample_failures},
         )
     )
-    evaluated = min(len(frame), max_rows)
-    result = checkpoint.run(batch_parameters={"dataframe": _ge_frame(frame, max_rows)})
+    result = checkpoint.run(batch_parameters={"dataframe": _ge_frame(frame)})
     outcomes = []
     for validation in result.run_results.values():
         for item in validation.results:
@@ -117,7 +114,7 @@ def run_suite(
                     success=bool(item.success),
                     unexpected_count=int(item.result.get("unexpected_count") or 0),
                     sample=[_plain(v) for v in item.result.get("partial_unexpected_list") or []],
-                    rows_evaluated=evaluated,
+                    rows_evaluated=len(frame),
                 )
             )
     return outcomes

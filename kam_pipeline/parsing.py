@@ -11,6 +11,7 @@ present but did not cast becomes a `parse.type` rejection.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,8 +120,12 @@ def _parse_csv(extract: Extract, path: Path, source_name: str) -> ParsedFile:
             ).rename({SOURCE_ROW: "source_row"})
         )
     ]
-    raw = lines.filter(~pl.col("_broken")).select(SOURCE_ROW, "raw")
-    return _cast(extract, text, raw, source_name, rows_read=len(lines), extra_rejected=rejected)
+    good_lines = lines.filter(~pl.col("_broken")).select(SOURCE_ROW, "raw")
+
+    def raw_for(bad: pl.DataFrame) -> pl.DataFrame:
+        return good_lines.join(bad.select(SOURCE_ROW), on=SOURCE_ROW, how="semi")
+
+    return _cast(extract, text, raw_for, source_name, rows_read=len(lines), extra_rejected=rejected)
 
 
 def _read_csv_text(path: Path, header: list[str], lines: pl.DataFrame, *, has_broken: bool) -> pl.DataFrame:
@@ -143,57 +148,57 @@ def _parse_parquet(extract: Extract, path: Path, source_name: str) -> ParsedFile
             source_name, f"unreadable Parquet file ({type(exc).__name__})", "a valid Parquet file"
         ) from None
     _check_columns(extract, present, source_name)
-    frame = pl.read_parquet(path, columns=extract.column_names).with_row_index(SOURCE_ROW, offset=1)
+    frame = pl.read_parquet(path, columns=extract.column_names, row_index_name=SOURCE_ROW, row_index_offset=1)
     frame = frame.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
-    text = frame.select(SOURCE_ROW, *[_as_text(frame.schema[c], c) for c in extract.column_names])
-    raw = frame.select(SOURCE_ROW, pl.struct(extract.column_names).struct.json_encode().alias("raw"))
-    return _cast(extract, text, raw, source_name, rows_read=len(frame), extra_rejected=[])
+
+    def raw_for(bad: pl.DataFrame) -> pl.DataFrame:
+        """The original Parquet rows as JSON, for the rejected rows only."""
+        return bad.select(SOURCE_ROW, pl.struct(extract.column_names).struct.json_encode().alias("raw"))
+
+    return _cast(extract, frame, raw_for, source_name, rows_read=len(frame), extra_rejected=[])
 
 
-def _as_text(dtype: pl.DataType, column: str) -> pl.Expr:
-    if dtype == pl.Date:
-        return pl.col(column).dt.strftime("%Y-%m-%d")
-    if dtype == pl.Boolean:
-        return pl.col(column).cast(pl.String).str.to_lowercase()
-    return pl.col(column).cast(pl.String)
-
-
-def _typed(dtype: pl.DataType, column: str) -> pl.Expr:
-    """Cast a text column to its contract type; unparseable values become null."""
-    text = pl.col(column)
-    if dtype == pl.Date:
-        return text.str.to_date("%Y-%m-%d", strict=False)
-    if dtype == pl.Boolean:
-        lowered = text.str.to_lowercase()
+def _typed(dtype: pl.DataType, column: str, source: pl.DataType) -> pl.Expr:
+    """Cast a column to its contract type; unparseable values become null.
+    Text follows the CSV conventions (ISO dates, true/false); a Parquet column
+    that already has the contract type is taken as it is."""
+    value = pl.col(column)
+    if source == dtype:
+        return value
+    if source == pl.String and dtype == pl.Date:
+        return value.str.to_date("%Y-%m-%d", strict=False)
+    if source == pl.String and dtype == pl.Boolean:
+        lowered = value.str.to_lowercase()
         return pl.when(lowered.is_in(TRUE_TEXT)).then(True).when(lowered.is_in(FALSE_TEXT)).then(False)
-    if dtype == pl.String:
-        return text
-    return text.cast(dtype, strict=False)
+    return value.cast(dtype, strict=False)
 
 
 def _cast(
     extract: Extract,
-    text: pl.DataFrame,
-    raw: pl.DataFrame,
+    source: pl.DataFrame,
+    raw_for: Callable[[pl.DataFrame], pl.DataFrame],
     source_name: str,
     *,
     rows_read: int,
     extra_rejected: list[pl.DataFrame],
 ) -> ParsedFile:
-    typed = text.with_columns(
-        [_typed(c.dtype, c.name).cast(c.dtype).alias(c.name) for c in extract.columns],
+    """Contract types for every column; a value present in `source` that does
+    not survive the cast rejects its row (rule parse.type, one per column)."""
+    typed = source.with_columns(
+        [_typed(c.dtype, c.name, source.schema[c.name]).cast(c.dtype).alias(c.name) for c in extract.columns],
     )
-    failed = {
-        c.name: text.get_column(c.name).is_not_null() & typed.get_column(c.name).is_null() for c in extract.columns
-    }
-    any_failed = pl.Series([False] * len(text), dtype=pl.Boolean)
     rejected = list(extra_rejected)
+    any_failed = pl.repeat(False, len(source), eager=True)
     for column in extract.columns:
-        mask = failed[column.name]
+        if source.schema[column.name] == column.dtype:
+            continue
+        mask = source.get_column(column.name).is_not_null() & typed.get_column(column.name).is_null()
         if not mask.any():
             continue
         any_failed = any_failed | mask
-        bad = text.filter(mask).join(raw, on=SOURCE_ROW, how="left")
+        bad = source.filter(mask)
+        bad = bad.join(raw_for(bad), on=SOURCE_ROW, how="left")
+        value = pl.col(column.name).cast(pl.String)
         rejected.append(
             conform(
                 bad.select(
@@ -204,10 +209,8 @@ def _cast(
                     pl.lit(PARSE_TYPE).alias("rule"),
                     pl.lit("types").alias("rule_group"),
                     pl.lit(column.name).alias("column_name"),
-                    pl.col(column.name).alias("value"),
-                    pl.format("'{}' is not a valid {}", pl.col(column.name), pl.lit(_type_word(column.dtype))).alias(
-                        "message"
-                    ),
+                    value.alias("value"),
+                    pl.format("'{}' is not a valid {}", value, pl.lit(_type_word(column.dtype))).alias("message"),
                     pl.col("raw").alias("raw_record"),
                 )
             )

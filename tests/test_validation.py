@@ -102,7 +102,6 @@ def test_great_expectations_agrees_with_the_quarantine(tmp_path: Path) -> None:
         staged.context,
         docs_dir=tmp_path / "docs",
         run_name="t",
-        max_rows=10**6,
         sample_failures=5,
     )
     quarantined = staged.rejected.group_by("rule").len()
