@@ -2,13 +2,14 @@
 the history snapshot of the segments (docs/methodology.md)."""
 
 import dagster as dg
-import polars as pl
 
 from kam_pipeline import warehouse
 from kam_pipeline.charts import pareto_chart, tier_matrix_chart
+from kam_pipeline.contract.extracts import INVOICE_LINES
 from kam_pipeline.metadata import chart, markdown_table
 from kam_pipeline.resources import SettingsResource
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
+from kam_pipeline.staging import staged_rows
 
 SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
 SEGMENT_INPUTS = ["invoice_lines", "erp_customers", "crm_accounts", "fx_rates", "opportunities"]
@@ -29,7 +30,7 @@ def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
     with warehouse.connect(run.work_db) as con:
         segments = build_customer_segments(
-            pl.scan_parquet(run.staging_parquet("invoice_lines")),
+            staged_rows(con, INVOICE_LINES, run.parsed_dir("invoice_lines")),
             warehouse.read_table(con, "staging.erp_customers"),
             warehouse.read_table(con, "staging.crm_accounts"),
             warehouse.read_table(con, "staging.fx_rates"),

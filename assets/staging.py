@@ -18,6 +18,7 @@ from kam_pipeline.contract.rules import RULE_GROUPS
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.expectations import data_docs_index, run_suite
 from kam_pipeline.metadata import markdown_table
+from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.resources import SettingsResource
 from kam_pipeline.staging import StagedExtract, referenced_extracts, rule_context, stage_extract
 
@@ -60,7 +61,7 @@ def _check_specs(extract: Extract) -> list[dg.AssetCheckSpec]:
 
 
 def _freshness_result(extract: Extract, staged: StagedExtract, as_of: date, max_days: int) -> dg.AssetCheckResult:
-    newest = staged.accepted.get_column(extract.freshness_column).max()
+    newest = staged.accepted.select(pl.col(extract.freshness_column).max()).collect(engine="streaming").item()
     age = (as_of - newest).days if newest is not None else None
     return dg.AssetCheckResult(
         asset_key=staging_key(extract.name),
@@ -136,14 +137,16 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             accepted = {name: warehouse.read_table(con, f"staging.{name}") for name in referenced_extracts(extract)}
             ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
             try:
-                staged = stage_extract(extract, run.landing_dir, ctx, check_rows=run.validation.ge_max_rows)
+                staged = stage_extract(
+                    extract, run.landing_dir, ctx, run.parsed_dir(extract.name), check_rows=run.validation.ge_max_rows
+                )
             except ExtractError as exc:
                 raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
             run_id = context.run.run_id
-            warehouse.replace_table(con, extract.table, staged.accepted)
-            parquet = run.staging_parquet(extract.name)
-            parquet.parent.mkdir(parents=True, exist_ok=True)
-            staged.accepted.write_parquet(parquet)
+            rows_accepted = warehouse.replace_from_parquet(
+                con, extract.table, staged.parsed, [SOURCE_FILE, SOURCE_ROW, *extract.column_names], staged.rejected
+            )
+            balanced = staged.rows_read == rows_accepted + staged.rows_rejected
             warehouse.replace_rows(
                 con,
                 "quality.rejected_rows",
@@ -157,9 +160,9 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                     "extract": [extract.name],
                     "files": [len(staged.files)],
                     "rows_read": [staged.rows_read],
-                    "rows_accepted": [len(staged.accepted)],
+                    "rows_accepted": [rows_accepted],
                     "rows_rejected": [staged.rows_rejected],
-                    "balanced": [staged.balanced],
+                    "balanced": [balanced],
                 }
             )
             warehouse.replace_rows(
@@ -179,12 +182,13 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             asset_key=staging_key(extract.name),
             metadata={
-                "dagster/row_count": len(staged.accepted),
+                "dagster/row_count": rows_accepted,
                 "rows_read": staged.rows_read,
-                "rows_accepted": len(staged.accepted),
+                "rows_accepted": rows_accepted,
                 "rows_rejected": staged.rows_rejected,
                 "files": dg.MetadataValue.json(staged.files),
-                "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5))),
+                "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5).collect())),
+                "files_parsed_from_cache": staged.cache_hits,
                 "data_docs": dg.MetadataValue.url(docs_link),
             },
         )
@@ -197,11 +201,11 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
         yield dg.AssetCheckResult(
             asset_key=staging_key(extract.name),
             check_name=RECONCILIATION_CHECK,
-            passed=staged.balanced,
+            passed=balanced,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "rows_read": staged.rows_read,
-                "rows_accepted": len(staged.accepted),
+                "rows_accepted": rows_accepted,
                 "rows_rejected": staged.rows_rejected,
             },
         )

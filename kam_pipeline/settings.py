@@ -167,10 +167,10 @@ class Settings(_Section):
         """A chart drawn by a mart asset, reused by the run's HTML report."""
         return self.work_dir / "charts" / f"{name}.png"
 
-    def staging_parquet(self, extract: str) -> Path:
-        """Accepted rows of an extract as Parquet, for lazy, streaming scans
-        (the invoice lines are the one large input of every computation)."""
-        return self.work_dir / "staging" / f"{extract}.parquet"
+    def parsed_dir(self, extract: str) -> Path:
+        """Parsed rows of an extract's landing files, one Parquet file each
+        (kam_pipeline/parse_cache.py)."""
+        return self.work_dir / "parsed" / extract
 
 
 def yesterday(timezone: str) -> date:

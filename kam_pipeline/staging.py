@@ -11,36 +11,51 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from kam_pipeline.contract import Extract
 from kam_pipeline.contract.rules import AcyclicHierarchy, References, RuleContext
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.landing import extract_files
-from kam_pipeline.parsing import attach_raw, parse_file
+from kam_pipeline.parse_cache import parse_cached, prune
+from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW, attach_raw
 from kam_pipeline.quarantine import empty_rejections
-from kam_pipeline.validation import derived_columns, validate_rows
+from kam_pipeline.validation import derived_columns, later_copies, validate_rows
 
 
 @dataclass(frozen=True)
 class StagedExtract:
-    """Accepted rows, quarantine rows and the counts that must reconcile."""
+    """Where the parsed rows are, what was quarantined, and the counts that
+    must reconcile. Accepted rows = parsed rows minus quarantined rows
+    (`accepted_rows`), so they are never copied in Python memory."""
 
     extract: Extract
     files: list[str]
+    parsed: list[Path]  # one Parquet file of parsed rows per landing file
     rows_read: int
-    accepted: pl.DataFrame
     rejected: pl.DataFrame
-    checked: pl.DataFrame  # parsed rows with derived columns: what Great Expectations evaluates
+    checked: pl.DataFrame  # a sample of parsed rows with derived columns: what Great Expectations evaluates
     context: RuleContext  # the rule context including the extract's own accepted keys
+    cache_hits: int
 
     @property
     def rows_rejected(self) -> int:
         return self.rejected.select("source_file", "source_row").n_unique() if len(self.rejected) else 0
 
     @property
-    def balanced(self) -> bool:
-        return self.rows_read == len(self.accepted) + self.rows_rejected
+    def accepted(self) -> pl.LazyFrame:
+        return accepted_rows(self.extract, self.parsed, self.rejected)
+
+
+def accepted_rows(extract: Extract, parsed: list[Path], rejected: pl.DataFrame) -> pl.LazyFrame:
+    """Parsed rows that are not in quarantine: the one definition of "accepted"."""
+    keys = rejected.select(pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW)).unique()
+    return (
+        pl.scan_parquet(parsed)
+        .join(keys.lazy(), on=[SOURCE_FILE, SOURCE_ROW], how="anti")
+        .select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
+    )
 
 
 def _fx_currencies_by(as_of: date) -> Callable[[pl.DataFrame], pl.DataFrame]:
@@ -82,43 +97,66 @@ def rule_context(
     return RuleContext(as_of=as_of, reporting_currency=reporting_currency, keys=keys)
 
 
-def _sample(frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
-    """At most `rows` rows, the same ones on every run (Great Expectations'
-    share of the validation; the quarantine checks every row)."""
+def _check_sample(extract: Extract, parsed: list[Path], rows: int | None, ctx: RuleContext) -> pl.DataFrame:
+    """At most `rows` parsed rows with their derived columns, the same rows on
+    every run (Great Expectations' share of the validation; the quarantine
+    checks every row). Every `k`-th row is taken while streaming, so millions
+    of rows are never loaded for it; the hierarchy needs every account."""
+    scan = pl.scan_parquet(parsed)
+    total = scan.select(pl.len()).collect().item()
+    if rows is not None and total > rows and not any(isinstance(r, AcyclicHierarchy) for r in extract.rules):
+        step = -(-total // rows)
+        scan = scan.filter(pl.int_range(pl.len()) % step == 0)
+    frame = derived_columns(extract, scan.collect(engine="streaming"), ctx)
     return frame if rows is None or len(frame) <= rows else frame.sample(n=rows, seed=0)
 
 
 def stage_extract(
-    extract: Extract, landing_dir: Path, ctx: RuleContext, check_rows: int | None = None
+    extract: Extract, landing_dir: Path, ctx: RuleContext, cache_dir: Path, check_rows: int | None = None
 ) -> StagedExtract:
-    """Parse and validate every file of `extract` in the landing directory.
-
-    `checked`, the frame Great Expectations evaluates, holds at most
-    `check_rows` parsed rows (a deterministic sample), so that its derived
-    columns are not computed for millions of rows only to be sampled later.
+    """Parse (or reuse the parse of) every file of `extract`, then validate
+    every row: file by file for the row rules, across files for unique keys.
 
     Raises ExtractError for structural problems (no file, missing column,
     wrong encoding, empty mandatory extract); row problems never raise.
     """
     files = extract_files(extract, landing_dir)
     names = {path.relative_to(landing_dir).as_posix(): path for path in files}
-    parsed = [parse_file(extract, path, name) for name, path in names.items()]
-    rows_read = sum(p.rows_read for p in parsed)
+    cached = [parse_cached(extract, path, name, cache_dir) for name, path in names.items()]
+    prune(cache_dir, cached)
+    rows_read = sum(c.rows_read for c in cached)
     if rows_read == 0 and not extract.may_be_empty:
         raise ExtractError(", ".join(names), f"the {extract.name} extract has no data rows", "at least one row")
-    rows = pl.concat([p.rows for p in parsed])
-    validated = validate_rows(extract, rows, ctx)
-    own = {extract.name: validated.accepted.select(extract.key[0])}
-    full_ctx = RuleContext(ctx.as_of, ctx.reporting_currency, {**ctx.keys, **own})
-    hierarchy = any(isinstance(r, AcyclicHierarchy) for r in extract.rules)  # needs every account
-    checked = _sample(derived_columns(extract, rows if hierarchy else _sample(rows, check_rows), full_ctx), check_rows)
-    rejected = pl.concat([empty_rejections(), *[p.rejected for p in parsed], validated.rejected])
+    parsed = [c.rows_path for c in cached]
+    several = len(parsed) > 1
+    rejected = [empty_rejections(), *[c.rejected for c in cached]]
+    for path in parsed:
+        rejected.append(validate_rows(extract, pl.read_parquet(path), ctx, keys_checked_elsewhere=several).rejected)
+    if several:
+        rejected.append(later_copies(extract, pl.scan_parquet(parsed)))
+    quarantine = pl.concat(rejected)
+    full_ctx = ctx
+    if any(isinstance(r, References) and r.target == extract.name for r in extract.rules):
+        own = accepted_rows(extract, parsed, quarantine).select(extract.key[0]).collect()
+        full_ctx = RuleContext(ctx.as_of, ctx.reporting_currency, {**ctx.keys, extract.name: own})
     return StagedExtract(
         extract=extract,
         files=list(names),
+        parsed=parsed,
         rows_read=rows_read,
-        accepted=validated.accepted,
-        rejected=attach_raw(rejected, names).sort("source_file", "source_row", "rule"),
-        checked=checked,
+        rejected=attach_raw(quarantine, names).sort("source_file", "source_row", "rule"),
+        checked=_check_sample(extract, parsed, check_rows, full_ctx),
         context=full_ctx,
+        cache_hits=sum(c.hit for c in cached),
     )
+
+
+def staged_rows(con: duckdb.DuckDBPyConnection, extract: Extract, cache_dir: Path) -> pl.LazyFrame:
+    """The accepted rows of the latest staging of `extract`, as a lazy scan of
+    its parsed files minus its quarantine, for computations that stream over
+    the invoice lines instead of loading them."""
+    rejected = con.sql(
+        "SELECT source_file, source_row FROM quality.rejected_rows WHERE extract = $extract",
+        params={"extract": extract.name},
+    ).pl()
+    return accepted_rows(extract, sorted(cache_dir.glob("*.parquet")), rejected)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kam_pipeline.contract import Extract
-from kam_pipeline.contract.rules import AcyclicHierarchy, References, Rule, RuleContext
+from kam_pipeline.contract.rules import AcyclicHierarchy, References, Rule, RuleContext, UniqueKey
 from kam_pipeline.hierarchy import PARENT_MISSING, resolve_groups
 from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.quarantine import conform, empty_rejections, record_key_expr
@@ -98,9 +98,14 @@ def _violations(extract: Extract, frame: pl.DataFrame, rules: list[Rule], ctx: R
     return pl.concat(found) if found else empty_rejections()
 
 
-def validate_rows(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> ValidatedExtract:
-    """Split parsed rows into accepted rows and quarantine rows."""
-    rules = list(extract.all_rules())
+def validate_rows(
+    extract: Extract, rows: pl.DataFrame, ctx: RuleContext, *, keys_checked_elsewhere: bool = False
+) -> ValidatedExtract:
+    """Split parsed rows into accepted rows and quarantine rows.
+
+    With `keys_checked_elsewhere`, unique-key rules are left to
+    `later_copies`, which sees every file of an extract at once."""
+    rules = [r for r in extract.all_rules() if not (keys_checked_elsewhere and isinstance(r, UniqueKey))]
     remaining = rows
     rejected = [empty_rejections()]
     for phase in (1, 2, 3):
@@ -123,3 +128,39 @@ def validate_rows(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> Val
                 break  # self-references repeat: a rejected parent rejects its children in turn
     accepted = remaining.select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
     return ValidatedExtract(accepted=accepted, rejected=pl.concat(rejected))
+
+
+def later_copies(extract: Extract, parsed: pl.LazyFrame) -> pl.DataFrame:
+    """Quarantine rows for every copy of a key after its first occurrence
+    across all files of an extract (files in name order, rows in file order).
+
+    Streams over the key columns only: keys are hashed, hashes seen more than
+    once are the candidates, and only those are compared exactly, so memory
+    grows with the number of duplicates, not of rows."""
+    found = [empty_rejections()]
+    for rule in (r for r in extract.all_rules() if isinstance(r, UniqueKey)):
+        keys = list(rule.columns)
+        columns = list(dict.fromkeys([*keys, *extract.key, rule.column]))
+        hashed = parsed.select(SOURCE_FILE, SOURCE_ROW, *columns).with_columns(_hash=pl.struct(keys).hash(seed=0))
+        repeated = hashed.group_by("_hash").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).select("_hash")
+        candidates = (
+            hashed.join(repeated, on="_hash", how="semi").collect(engine="streaming").sort(SOURCE_FILE, SOURCE_ROW)
+        )
+        later = candidates.filter(~pl.struct(keys).is_first_distinct())
+        found.append(
+            conform(
+                later.select(
+                    pl.lit(extract.name).alias("extract"),
+                    pl.col(SOURCE_FILE).alias("source_file"),
+                    pl.col(SOURCE_ROW).alias("source_row"),
+                    record_key_expr(extract.key).alias("record_key"),
+                    pl.lit(rule.name).alias("rule"),
+                    pl.lit(rule.group).alias("rule_group"),
+                    pl.lit(rule.column).alias("column_name"),
+                    pl.col(rule.column).cast(pl.String).alias("value"),
+                    pl.lit(rule.describe()).alias("message"),
+                    pl.lit(None, pl.String).alias("raw_record"),
+                )
+            )
+        )
+    return pl.concat(found)

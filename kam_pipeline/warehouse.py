@@ -71,3 +71,22 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
     ).fetchone()
     return bool(found and found[0])
+
+
+def replace_from_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, parquet: list[Path], columns: list[str], excluded: pl.DataFrame
+) -> int:
+    """Replace `table` with the rows of `parquet` files that are not in
+    `excluded` (source_file, source_row), streaming in DuckDB so that large
+    extracts never pass through Python memory. Returns the rows written."""
+    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parquet) + "]"
+    con.register("_excluded", excluded.select("source_file", "source_row").unique())
+    try:
+        names = ", ".join(columns)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT {names} FROM read_parquet({files}) AS p "
+            "ANTI JOIN _excluded AS x ON x.source_file = p._source_file AND x.source_row = p._source_row"
+        )
+    finally:
+        con.unregister("_excluded")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
