@@ -61,3 +61,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) .dagster_home data build *.egg-info
+
+# Benchmark (not part of the tests): BENCH_ARGS="--lines 1e6,1e7 --format csv"
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -106,7 +106,7 @@ def _check_sample(extract: Extract, parsed: list[Path], rows: int | None, ctx: R
     total = scan.select(pl.len()).collect().item()
     if rows is not None and total > rows and not any(isinstance(r, AcyclicHierarchy) for r in extract.rules):
         step = -(-total // rows)
-        scan = scan.filter(pl.int_range(pl.len()) % step == 0)
+        scan = scan.with_row_index("_i").filter(pl.col("_i") % step == 0).drop("_i")
     frame = derived_columns(extract, scan.collect(engine="streaming"), ctx)
     return frame if rows is None or len(frame) <= rows else frame.sample(n=rows, seed=0)
 
