@@ -46,9 +46,7 @@ def kam_report(context: dg.AssetExecutionContext, settings: SettingsResource) ->
             "KAM decisions": con.sql(DECISIONS).pl(),
             "Account-manager load": con.sql(LOAD).pl(),
         }
-    path = write_report(
-        run.reports_dir, charts, tables, "KAM segmentation report", run.as_of, context.run.run_id
-    )
+    path = write_report(run.reports_dir, charts, tables, "KAM segmentation report", run.as_of, context.run.run_id)
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(path)), "url": dg.MetadataValue.url(path.as_uri())}
     )

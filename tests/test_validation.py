@@ -95,7 +95,7 @@ def test_great_expectations_agrees_with_the_quarantine(tmp_path: Path) -> None:
     one pass over all parsed rows, their counts must be equal."""
     landing = generate(tmp_path / "landing", **SIZE, bad_rows=True).out
     extract = EXTRACTS_BY_NAME["account_managers"]
-    staged = stage_extract(extract, landing, rule_context(extract, {}, SIZE["as_of"], "EUR"))
+    staged = stage_extract(extract, landing, rule_context(extract, {}, SIZE["as_of"], "EUR"), tmp_path / "parsed")
     outcomes = run_suite(
         extract,
         staged.checked,
