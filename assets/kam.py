@@ -32,7 +32,7 @@ def _snapshot_inputs(con) -> tuple[pl.DataFrame, pl.DataFrame]:
 )
 def kam_candidates(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         segments, managers = _snapshot_inputs(con)
         candidates = select_key_accounts(segments, managers, run.kam)
         warehouse.replace_table(con, "marts.kam_candidates", candidates)
@@ -73,7 +73,7 @@ def kam_candidates(settings: SettingsResource) -> dg.MaterializeResult:
 )
 def resource_allocation(settings: SettingsResource):
     run = settings.load()
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         segments, managers = _snapshot_inputs(con)
         candidates = warehouse.read_table(con, "marts.kam_candidates")
         allocation, load = allocate_resources(segments, candidates, managers, run.kam)
@@ -104,7 +104,7 @@ def resource_allocation(settings: SettingsResource):
 )
 def kam_programme(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         segments, managers = _snapshot_inputs(con)
         candidates = warehouse.read_table(con, "marts.kam_candidates")
         row = programme_return(segments, candidates, managers, run.kam)
@@ -129,7 +129,7 @@ def kam_programme(settings: SettingsResource) -> dg.MaterializeResult:
 )
 def tier_migration_matrix(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         current = warehouse.read_table(con, "marts.customer_segments")
         previous = con.sql(
             "SELECT * FROM history.customer_segments WHERE as_of_date = "

@@ -37,8 +37,8 @@ def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsRes
     stats = context.instance.get_run_stats(context.run.run_id)
     started = datetime.fromtimestamp(stats.start_time, UTC) if stats.start_time else datetime.now(UTC)
     record = RunRecord(context.run.run_id, run.as_of, started, datetime.now(UTC))
-    report = publish(run.work_db, run.warehouse_path, record)
-    with warehouse.connect(run.work_db) as con:
+    report = publish(run.work_db, run.warehouse_path, record, memory_limit=run.performance.duckdb_memory_limit)
+    with warehouse.open_work(run) as con:
         warehouse.replace_rows(con, "meta.runs", pl.DataFrame([report.run_row]), {"run_id": record.run_id})
     if report.missing:
         context.log.warning(f"published empty (not materialised yet): {', '.join(report.missing)}")

@@ -31,7 +31,7 @@ UNMAPPED_CHECK = "unmapped_revenue_share"
 )
 def quality_unmapped_customers(settings: SettingsResource):
     run = settings.load()
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         customers = warehouse.read_table(con, "staging.erp_customers")
         fx_rates = warehouse.read_table(con, "staging.fx_rates")
         report, share = unmapped_customers(

@@ -40,7 +40,7 @@ FROM marts.account_manager_load ORDER BY utilisation DESC
 def kam_report(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
     charts = {title: run.chart_path(name).read_bytes() for name, title in CHARTS.items()}
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         tables: dict[str, pl.DataFrame] = {
             "Top customers": con.sql(TOP_CUSTOMERS).pl(),
             "KAM decisions": con.sql(DECISIONS).pl(),

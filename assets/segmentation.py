@@ -28,7 +28,7 @@ PREVIEW_COLUMNS = ["customer_id", "customer_name", "tier", "abc_class", "revenue
 )
 def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         segments = build_customer_segments(
             staged_rows(con, INVOICE_LINES, run.parsed_dir("invoice_lines")),
             warehouse.read_table(con, "staging.erp_customers"),
@@ -66,7 +66,7 @@ def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
 )
 def segment_summary(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
-    with warehouse.connect(run.work_db) as con:
+    with warehouse.open_work(run) as con:
         summary = build_segment_summary(warehouse.read_table(con, "marts.customer_segments"))
         warehouse.replace_table(con, "marts.segment_summary", summary)
     return dg.MaterializeResult(

@@ -133,7 +133,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, settings: SettingsResource):
         run = settings.load()
-        with warehouse.connect(run.work_db) as con:
+        with warehouse.open_work(run) as con:
             accepted = {name: warehouse.read_table(con, f"staging.{name}") for name in referenced_extracts(extract)}
             ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
             try:

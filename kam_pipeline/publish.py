@@ -135,14 +135,14 @@ def _record_run(
     return row
 
 
-def publish(work_db: Path, target: Path, run: RunRecord) -> PublishReport:
+def publish(work_db: Path, target: Path, run: RunRecord, memory_limit: str | None = None) -> PublishReport:
     """Build the published warehouse from the working database in a new file
     (sql/ tables, data, the run's meta.runs row, views), then atomically
     replace `target` with it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(target)
     building = _building_path(target, run.run_id)
-    con = duckdb.connect(str(building))
+    con = duckdb.connect(str(building), config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
         con.execute("BEGIN TRANSACTION")

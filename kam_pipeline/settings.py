@@ -44,6 +44,10 @@ class ValidationSettings(_Section):
     sample_failures: int = 20
 
 
+class PerformanceSettings(_Section):
+    duckdb_memory_limit: str = "4GB"
+
+
 class SensorSettings(_Section):
     settle_seconds: float = 60.0
     minimum_interval_seconds: int = 30
@@ -120,6 +124,7 @@ class Settings(_Section):
     validation: ValidationSettings = ValidationSettings()
     freshness: FreshnessSettings = FreshnessSettings()
     sensors: SensorSettings = SensorSettings()
+    performance: PerformanceSettings = PerformanceSettings()
     segmentation: SegmentationSettings = SegmentationSettings()
     kam: KamSettings = KamSettings()
 

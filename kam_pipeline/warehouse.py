@@ -10,21 +10,27 @@ transaction, so a rerun replaces exactly what it recomputes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from kam_pipeline.settings import Settings
+
 SCHEMAS = ("staging", "quality", "marts", "history", "meta")
 
 
 @contextmanager
-def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the working database, creating it and its schemas on first use."""
+def connect(
+    path: Path, *, read_only: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the working database, creating it and its schemas on first use.
+    `memory_limit` caps DuckDB's buffer memory (it spills to disk beyond)."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
         if not read_only:
             for schema in SCHEMAS:
@@ -90,3 +96,8 @@ def replace_from_parquet(
     finally:
         con.unregister("_excluded")
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def open_work(settings: Settings) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """The run's working database with the settings' DuckDB memory limit."""
+    return connect(settings.work_db, memory_limit=settings.performance.duckdb_memory_limit)
