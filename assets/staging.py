@@ -138,7 +138,12 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
             try:
                 staged = stage_extract(
-                    extract, run.landing_dir, ctx, run.parsed_dir(extract.name), check_rows=run.validation.ge_max_rows
+                    extract,
+                    run.landing_dir,
+                    ctx,
+                    run.parsed_dir(extract.name),
+                    check_rows=run.validation.ge_max_rows,
+                    memory_limit=run.performance.duckdb_memory_limit,
                 )
             except ExtractError as exc:
                 raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None

@@ -112,7 +112,12 @@ def _check_sample(extract: Extract, parsed: list[Path], rows: int | None, ctx: R
 
 
 def stage_extract(
-    extract: Extract, landing_dir: Path, ctx: RuleContext, cache_dir: Path, check_rows: int | None = None
+    extract: Extract,
+    landing_dir: Path,
+    ctx: RuleContext,
+    cache_dir: Path,
+    check_rows: int | None = None,
+    memory_limit: str | None = None,
 ) -> StagedExtract:
     """Parse (or reuse the parse of) every file of `extract`, then validate
     every row: file by file for the row rules, across files for unique keys.
@@ -133,7 +138,7 @@ def stage_extract(
     for path in parsed:
         rejected.append(validate_rows(extract, pl.read_parquet(path), ctx, keys_checked_elsewhere=several).rejected)
     if several:
-        rejected.append(later_copies(extract, pl.scan_parquet(parsed)))
+        rejected.append(later_copies(extract, parsed, memory_limit))
     quarantine = pl.concat(rejected)
     full_ctx = ctx
     if any(isinstance(r, References) and r.target == extract.name for r in extract.rules):

@@ -16,7 +16,9 @@ explicit cascade policy (docs/validation.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from kam_pipeline.contract import Extract
@@ -130,37 +132,43 @@ def validate_rows(
     return ValidatedExtract(accepted=accepted, rejected=pl.concat(rejected))
 
 
-def later_copies(extract: Extract, parsed: pl.LazyFrame) -> pl.DataFrame:
+def later_copies(extract: Extract, parsed: list[Path], memory_limit: str | None = None) -> pl.DataFrame:
     """Quarantine rows for every copy of a key after its first occurrence
     across all files of an extract (files in name order, rows in file order).
 
-    Streams over the key columns only: keys are hashed, hashes seen more than
-    once are the candidates, and only those are compared exactly, so memory
-    grows with the number of duplicates, not of rows."""
+    DuckDB does the grouping over the parsed Parquet files: it reads only the
+    key columns, spills to disk beyond `memory_limit`, and returns only the
+    repeated keys, so memory does not grow with the number of rows."""
     found = [empty_rejections()]
-    for rule in (r for r in extract.all_rules() if isinstance(r, UniqueKey)):
-        keys = list(rule.columns)
-        columns = list(dict.fromkeys([*keys, *extract.key, rule.column]))
-        hashed = parsed.select(SOURCE_FILE, SOURCE_ROW, *columns).with_columns(_hash=pl.struct(keys).hash(seed=0))
-        repeated = hashed.group_by("_hash").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).select("_hash")
-        candidates = (
-            hashed.join(repeated, on="_hash", how="semi").collect(engine="streaming").sort(SOURCE_FILE, SOURCE_ROW)
-        )
-        later = candidates.filter(~pl.struct(keys).is_first_distinct())
-        found.append(
-            conform(
-                later.select(
-                    pl.lit(extract.name).alias("extract"),
-                    pl.col(SOURCE_FILE).alias("source_file"),
-                    pl.col(SOURCE_ROW).alias("source_row"),
-                    record_key_expr(extract.key).alias("record_key"),
-                    pl.lit(rule.name).alias("rule"),
-                    pl.lit(rule.group).alias("rule_group"),
-                    pl.lit(rule.column).alias("column_name"),
-                    pl.col(rule.column).cast(pl.String).alias("value"),
-                    pl.lit(rule.describe()).alias("message"),
-                    pl.lit(None, pl.String).alias("raw_record"),
+    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parsed) + "]"
+    with duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {}) as con:
+        for rule in (r for r in extract.all_rules() if isinstance(r, UniqueKey)):
+            keys = ", ".join(rule.columns)
+            columns = ", ".join(dict.fromkeys([SOURCE_FILE, SOURCE_ROW, *rule.columns, *extract.key, rule.column]))
+            later = con.sql(
+                f"""
+                WITH rows AS (SELECT {columns} FROM read_parquet({files})),
+                repeated AS (SELECT {keys} FROM rows GROUP BY ALL HAVING count(*) > 1)
+                SELECT * FROM (
+                    SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {SOURCE_FILE}, {SOURCE_ROW}) AS _copy
+                    FROM rows SEMI JOIN repeated USING ({keys})
+                ) WHERE _copy > 1
+                """
+            ).pl()
+            found.append(
+                conform(
+                    later.select(
+                        pl.lit(extract.name).alias("extract"),
+                        pl.col(SOURCE_FILE).alias("source_file"),
+                        pl.col(SOURCE_ROW).alias("source_row"),
+                        record_key_expr(extract.key).alias("record_key"),
+                        pl.lit(rule.name).alias("rule"),
+                        pl.lit(rule.group).alias("rule_group"),
+                        pl.lit(rule.column).alias("column_name"),
+                        pl.col(rule.column).cast(pl.String).alias("value"),
+                        pl.lit(rule.describe()).alias("message"),
+                        pl.lit(None, pl.String).alias("raw_record"),
+                    )
                 )
             )
-        )
     return pl.concat(found)
