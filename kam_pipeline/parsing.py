@@ -19,7 +19,7 @@ import polars as pl
 
 from kam_pipeline.contract import Extract
 from kam_pipeline.errors import ExtractError
-from kam_pipeline.quarantine import PARSE_RAGGED, PARSE_TYPE, conform, empty_rejections, record_key_expr
+from kam_pipeline.quarantine import PARSE_RAGGED, PARSE_TYPE, conform, empty_rejections, quarantine_rows
 
 BOM = "\ufeff"
 SOURCE_FILE = "_source_file"
@@ -198,21 +198,18 @@ def _cast(
         any_failed = any_failed | mask
         bad = source.filter(mask)
         bad = bad.join(raw_for(bad), on=SOURCE_ROW, how="left")
-        value = pl.col(column.name).cast(pl.String)
         rejected.append(
-            conform(
-                bad.select(
-                    pl.lit(extract.name).alias("extract"),
-                    pl.lit(source_name).alias("source_file"),
-                    pl.col(SOURCE_ROW).alias("source_row"),
-                    record_key_expr(extract.key).alias("record_key"),
-                    pl.lit(PARSE_TYPE).alias("rule"),
-                    pl.lit("types").alias("rule_group"),
-                    pl.lit(column.name).alias("column_name"),
-                    value.alias("value"),
-                    pl.format("'{}' is not a valid {}", value, pl.lit(_type_word(column.dtype))).alias("message"),
-                    pl.col("raw").alias("raw_record"),
-                )
+            quarantine_rows(
+                bad,
+                extract,
+                rule=PARSE_TYPE,
+                group="types",
+                column=column.name,
+                message=pl.format(
+                    "'{}' is not a valid {}", pl.col(column.name).cast(pl.String), pl.lit(_type_word(column.dtype))
+                ),
+                source_file=pl.lit(source_name),
+                raw=pl.col("raw"),
             )
         )
     rows = typed.filter(~any_failed).select(pl.lit(source_name).alias(SOURCE_FILE), SOURCE_ROW, *extract.column_names)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from kam_pipeline.contract import Extract
+from kam_pipeline.contract.rules import Rule
+
 REJECTED_ROWS_SCHEMA: dict[str, pl.DataType] = {
     "extract": pl.String(),
     "source_file": pl.String(),
@@ -39,3 +42,45 @@ def record_key_expr(key: tuple[str, ...]) -> pl.Expr:
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Select and cast to the quarantine schema (columns in its order)."""
     return frame.select([pl.col(name).cast(dtype) for name, dtype in REJECTED_ROWS_SCHEMA.items()])
+
+
+def quarantine_rows(
+    frame: pl.DataFrame,
+    extract: Extract,
+    *,
+    rule: str,
+    group: str,
+    column: str,
+    message: pl.Expr,
+    source_file: pl.Expr,
+    raw: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """Quarantine rows for the rows of `frame` that broke `rule` on `column`
+    (`frame` holds the extract's columns and `_source_row`)."""
+    return conform(
+        frame.select(
+            pl.lit(extract.name).alias("extract"),
+            source_file.alias("source_file"),
+            pl.col("_source_row").alias("source_row"),
+            record_key_expr(extract.key).alias("record_key"),
+            pl.lit(rule).alias("rule"),
+            pl.lit(group).alias("rule_group"),
+            pl.lit(column).alias("column_name"),
+            pl.col(column).cast(pl.String).alias("value"),
+            message.alias("message"),
+            (raw if raw is not None else pl.lit(None, pl.String)).alias("raw_record"),
+        )
+    )
+
+
+def rule_rows(frame: pl.DataFrame, extract: Extract, rule: Rule) -> pl.DataFrame:
+    """Quarantine rows of a contract rule; the raw record is attached later."""
+    return quarantine_rows(
+        frame,
+        extract,
+        rule=rule.name,
+        group=rule.group,
+        column=rule.column,
+        message=pl.lit(rule.describe()),
+        source_file=pl.col("_source_file"),
+    )

@@ -25,7 +25,7 @@ from kam_pipeline.contract import Extract
 from kam_pipeline.contract.rules import AcyclicHierarchy, References, Rule, RuleContext, UniqueKey
 from kam_pipeline.hierarchy import PARENT_MISSING, resolve_groups
 from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW
-from kam_pipeline.quarantine import conform, empty_rejections, record_key_expr
+from kam_pipeline.quarantine import empty_rejections, rule_rows
 
 
 @dataclass(frozen=True)
@@ -80,23 +80,7 @@ def _violations(extract: Extract, frame: pl.DataFrame, rules: list[Rule], ctx: R
         hit = flags.get_column(f"_r{i}")
         if not hit.any():
             continue
-        bad = frame.filter(hit)
-        found.append(
-            conform(
-                bad.select(
-                    pl.lit(extract.name).alias("extract"),
-                    pl.col(SOURCE_FILE).alias("source_file"),
-                    pl.col(SOURCE_ROW).alias("source_row"),
-                    record_key_expr(extract.key).alias("record_key"),
-                    pl.lit(rule.name).alias("rule"),
-                    pl.lit(rule.group).alias("rule_group"),
-                    pl.lit(rule.column).alias("column_name"),
-                    pl.col(rule.column).cast(pl.String).alias("value"),
-                    pl.lit(rule.describe()).alias("message"),
-                    pl.lit(None, pl.String).alias("raw_record"),
-                )
-            )
-        )
+        found.append(rule_rows(frame.filter(hit), extract, rule))
     return pl.concat(found) if found else empty_rejections()
 
 
@@ -155,20 +139,5 @@ def later_copies(extract: Extract, parsed: list[Path], memory_limit: str | None 
                 ) WHERE _copy > 1
                 """
             ).pl()
-            found.append(
-                conform(
-                    later.select(
-                        pl.lit(extract.name).alias("extract"),
-                        pl.col(SOURCE_FILE).alias("source_file"),
-                        pl.col(SOURCE_ROW).alias("source_row"),
-                        record_key_expr(extract.key).alias("record_key"),
-                        pl.lit(rule.name).alias("rule"),
-                        pl.lit(rule.group).alias("rule_group"),
-                        pl.lit(rule.column).alias("column_name"),
-                        pl.col(rule.column).cast(pl.String).alias("value"),
-                        pl.lit(rule.describe()).alias("message"),
-                        pl.lit(None, pl.String).alias("raw_record"),
-                    )
-                )
-            )
+            found.append(rule_rows(later, extract, rule))
     return pl.concat(found)
