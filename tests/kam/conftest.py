@@ -10,51 +10,14 @@ from typing import Any
 import polars as pl
 import pytest
 
+from kam_pipeline.segmentation import CUSTOMER_SEGMENTS_SCHEMA
 from kam_pipeline.settings import KamSettings
 
 AS_OF = date(2025, 6, 30)
 MONEY = pl.Decimal(18, 2)
 
-SEGMENT_SCHEMA: dict[str, pl.DataType] = {
-    "customer_id": pl.String(),
-    "customer_name": pl.String(),
-    "region": pl.String(),
-    "country_code": pl.String(),
-    "industry": pl.String(),
-    "owner_id": pl.String(),
-    "revenue_t12m": MONEY,
-    "revenue_prior": MONEY,
-    "margin_t12m": MONEY,
-    "margin_prior": MONEY,
-    "margin_pct": pl.Float64(),
-    "margin_coverage": pl.Float64(),
-    "growth_pct": pl.Float64(),
-    "trend": pl.String(),
-    "revenue_share": pl.Float64(),
-    "cumulative_share": pl.Float64(),
-    "abc_class": pl.String(),
-    "margin_abc_class": pl.String(),
-    "region_abc_class": pl.String(),
-    "country_abc_class": pl.String(),
-    "portfolio_abc_class": pl.String(),
-    "portfolio_rank": pl.Int64(),
-    "wallet": MONEY,
-    "wallet_source": pl.String(),
-    "headroom": MONEY,
-    "share_of_wallet": pl.Float64(),
-    "pipeline_weighted": MONEY,
-    "potential_value": MONEY,
-    "potential_class": pl.String(),
-    "threat_level": pl.String(),
-    "threat_reasons": pl.String(),
-    "tier": pl.String(),
-    "at_risk": pl.Boolean(),
-    "tier_reason": pl.String(),
-    "as_of_date": pl.Date(),
-    "competitive_position": pl.Int64(),
-    "is_current_key_account": pl.Boolean(),
-    "key_account_since": pl.Date(),
-}
+#: The segmentation's own output contract, so these frames cannot drift from it.
+SEGMENT_SCHEMA: dict[str, pl.DataType] = dict(CUSTOMER_SEGMENTS_SCHEMA)
 
 SEGMENT_DEFAULTS: dict[str, Any] = {
     "region": "North",
