@@ -27,7 +27,7 @@ def _rules(settings: KamSettings) -> list[tuple[pl.Expr, pl.Expr]]:
         (
             in_universe(),
             pl.format(
-                "no revenue in the last 12 months (revenue_t12m {})", fixed(pl.col("revenue_t12m")).fill_null("n/a")
+                "no revenue in the trailing window (revenue_t12m {})", fixed(pl.col("revenue_t12m")).fill_null("n/a")
             ),
         ),
         (

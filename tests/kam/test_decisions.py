@@ -257,7 +257,7 @@ def test_incumbent_without_revenue_is_deselected(make_segments, make_managers, s
 
     gone = candidates.row(0, named=True)
     assert (gone["customer_id"], gone["decision"], gone["score"]) == ("GONE", "DESELECT", None)
-    assert gone["decision_reason"].startswith("Deselected: not eligible: no revenue in the last 12 months")
+    assert gone["decision_reason"].startswith("Deselected: not eligible: no revenue in the trailing window")
     assert candidates.get_column("decision").to_list() == ["DESELECT", "ADD"]
 
 

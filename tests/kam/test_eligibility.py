@@ -79,4 +79,4 @@ def test_every_failed_rule_is_listed(make_segments, settings: KamSettings) -> No
         "neither A-class (class C) nor HIGH potential (potential LOW)",
     )
     assert result["NO_REVENUE"][0] is False
-    assert result["NO_REVENUE"][1].startswith("no revenue in the last 12 months (revenue_t12m 0.00)")
+    assert result["NO_REVENUE"][1].startswith("no revenue in the trailing window (revenue_t12m 0.00)")
