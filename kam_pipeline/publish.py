@@ -13,6 +13,7 @@ the next run. docs/publishing.md describes the limits.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -177,7 +178,8 @@ def _swap(building: Path, target: Path) -> None:
     if target.exists():
         shutil.copymode(target, building)
         previous.unlink(missing_ok=True)
-        os.link(target, previous)
+        with contextlib.suppress(OSError):  # a file system without hard links keeps no previous file
+            os.link(target, previous)
     os.replace(building, target)
     stale_wal = target.with_name(target.name + ".wal")
     if stale_wal.exists():
