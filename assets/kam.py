@@ -36,8 +36,7 @@ def kam_candidates(settings: SettingsResource) -> dg.MaterializeResult:
         segments, managers = _snapshot_inputs(con)
         candidates = select_key_accounts(segments, managers, run.kam)
         warehouse.replace_table(con, "marts.kam_candidates", candidates)
-        as_of = segments.get_column("as_of_date").first()
-        warehouse.replace_rows(con, "history.kam_candidates", candidates, {"as_of_date": as_of})
+        warehouse.replace_rows(con, "history.kam_candidates", candidates, {"as_of_date": run.as_of})
     decided = candidates.filter(pl.col("decision") != "NONE").sort("selection_rank", nulls_last=True)
     return dg.MaterializeResult(
         metadata={

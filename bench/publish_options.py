@@ -37,6 +37,8 @@ from pathlib import Path
 
 import duckdb
 
+from kam_pipeline.publish import fsync
+
 READER_INTERVAL = 0.05
 
 
@@ -112,14 +114,6 @@ def fill(con: duckdb.DuckDBPyConnection, shape: Shape, version: int, replace: bo
             f"{create} {name} AS SELECT {version}::INTEGER AS version, i, random() AS amount, "
             f"'account ' || i AS label FROM range({shape.rows + version}) AS r(i)"
         )
-
-
-def fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass

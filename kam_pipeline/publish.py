@@ -58,7 +58,8 @@ def remove_stale_builds(target: Path) -> list[Path]:
     return stale
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file or directory to disk (what makes the swap survive a power loss)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -161,7 +162,7 @@ def publish(work_db: Path, target: Path, run: RunRecord, memory_limit: str | Non
         remove_stale_builds(target)
         raise
     con.close()
-    _fsync(building)
+    fsync(building)
     _swap(building, target)
     return PublishReport(path=target, tables=counts, missing=missing, run_row=run_row)
 
@@ -187,4 +188,4 @@ def _swap(building: Path, target: Path) -> None:
         # match the new file and would make every new reader fail.
         stale_wal.replace(target.with_name(f".{target.name}.wal.orphaned"))
     if os.name != "nt":  # directories cannot be opened for fsync on Windows
-        _fsync(target.parent)
+        fsync(target.parent)
