@@ -12,7 +12,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from kam_pipeline import warehouse
+from kam_pipeline import validation_store, warehouse
 from kam_pipeline.contract import EXTRACTS, Extract
 from kam_pipeline.contract.rules import RULE_GROUPS
 from kam_pipeline.errors import ExtractError
@@ -20,7 +20,9 @@ from kam_pipeline.expectations import data_docs_index, run_suite
 from kam_pipeline.metadata import markdown_table
 from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.resources import SettingsResource
-from kam_pipeline.staging import StagedExtract, referenced_extracts, rule_context, stage_extract
+from kam_pipeline.settings import Settings
+from kam_pipeline.staging import StagedExtract, check_sample, referenced_extracts, rule_context, stage_extract
+from kam_pipeline.validation_store import StoredValidation
 
 STRUCTURE_CHECK = "structure"
 FRESHNESS_CHECK = "newest_record"
@@ -116,6 +118,25 @@ def _group_results(
     return results
 
 
+def _validate_with_suite(extract: Extract, staged: StagedExtract, run: Settings, run_id: str) -> StoredValidation:
+    """Run the extract's Great Expectations suite on the check sample and
+    store the outcome with the quarantine, for runs that see the same inputs."""
+    docs_dir = run.data_docs_dir / f"{run.as_of}_{run_id[:8]}"
+    outcomes = run_suite(
+        extract,
+        check_sample(extract, staged.parsed, run.validation.ge_max_rows, staged.context),
+        staged.context,
+        docs_dir=docs_dir,
+        run_name=run_id[:8],
+        sample_failures=run.validation.sample_failures,
+    )
+    validation = StoredValidation(
+        staged.fingerprint, staged.rejected, outcomes, data_docs_index(docs_dir).as_uri(), run_id
+    )
+    validation_store.save(run.parsed_dir(extract.name), validation)
+    return validation
+
+
 def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=f"staging_{extract.name}",
@@ -142,14 +163,20 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                     run.landing_dir,
                     ctx,
                     run.parsed_dir(extract.name),
-                    check_rows=run.validation.ge_max_rows,
                     memory_limit=run.performance.duckdb_memory_limit,
+                    settings_digest=run.validation.model_dump_json(),
                 )
             except ExtractError as exc:
                 raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
             run_id = context.run.run_id
-            rows_accepted = warehouse.replace_from_parquet(
-                con, extract.table, staged.parsed, [SOURCE_FILE, SOURCE_ROW, *extract.column_names], staged.rejected
+            rows_accepted = warehouse.replace_from_parquet_if_changed(
+                con,
+                extract.table,
+                staged.fingerprint,
+                run_id,
+                staged.parsed,
+                [SOURCE_FILE, SOURCE_ROW, *extract.column_names],
+                staged.rejected,
             )
             balanced = staged.rows_read == rows_accepted + staged.rows_rejected
             warehouse.replace_rows(
@@ -174,16 +201,9 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 con, "quality.reconciliation", reconciliation, {"run_id": run_id, "extract": extract.name}
             )
 
-        docs_dir = run.data_docs_dir / f"{run.as_of}_{run_id[:8]}"
-        outcomes = run_suite(
-            extract,
-            staged.checked,
-            staged.context,
-            docs_dir=docs_dir,
-            run_name=run_id[:8],
-            sample_failures=run.validation.sample_failures,
-        )
-        docs_link = data_docs_index(docs_dir).as_uri()
+        validation = staged.reused or _validate_with_suite(extract, staged, run, run_id)
+        docs_link = validation.data_docs
+        outcomes = validation.outcomes
         yield dg.MaterializeResult(
             asset_key=staging_key(extract.name),
             metadata={
@@ -194,6 +214,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 "files": dg.MetadataValue.json(staged.files),
                 "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5).collect())),
                 "files_parsed_from_cache": staged.cache_hits,
+                "validated_by_run": validation.run_id,
                 "data_docs": dg.MetadataValue.url(docs_link),
             },
         )

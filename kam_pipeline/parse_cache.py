@@ -65,6 +65,7 @@ def parse_cached(extract: Extract, path: Path, source_name: str, cache_dir: Path
 def prune(cache_dir: Path, keep: list[CachedParse]) -> None:
     """Remove stored parses of files that are no longer in the landing directory."""
     wanted = {c.rows_path.stem for c in keep}
-    for stored in (*cache_dir.glob("*.parquet"), *cache_dir.glob("*/*.parquet"), *cache_dir.glob("*/*.json")):
+    own = (*cache_dir.glob("*.parquet"), *cache_dir.glob("rejected/*.parquet"), *cache_dir.glob("counts/*.json"))
+    for stored in own:
         if stored.stem not in wanted:
             stored.unlink(missing_ok=True)

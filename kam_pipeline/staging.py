@@ -22,6 +22,7 @@ from kam_pipeline.parse_cache import parse_cached, prune
 from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW, attach_raw
 from kam_pipeline.quarantine import empty_rejections
 from kam_pipeline.validation import derived_columns, later_copies, validate_rows
+from kam_pipeline.validation_store import StoredValidation, fingerprint, load
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,10 @@ class StagedExtract:
     parsed: list[Path]  # one Parquet file of parsed rows per landing file
     rows_read: int
     rejected: pl.DataFrame
-    checked: pl.DataFrame  # a sample of parsed rows with derived columns: what Great Expectations evaluates
     context: RuleContext  # the rule context including the extract's own accepted keys
     cache_hits: int
+    fingerprint: str  # of everything the validation depends on (validation_store)
+    reused: StoredValidation | None  # the stored validation of the same inputs, when there is one
 
     @property
     def rows_rejected(self) -> int:
@@ -97,7 +99,7 @@ def rule_context(
     return RuleContext(as_of=as_of, reporting_currency=reporting_currency, keys=keys)
 
 
-def _check_sample(extract: Extract, parsed: list[Path], rows: int | None, ctx: RuleContext) -> pl.DataFrame:
+def check_sample(extract: Extract, parsed: list[Path], rows: int | None, ctx: RuleContext) -> pl.DataFrame:
     """At most `rows` parsed rows with their derived columns, the same rows on
     every run (Great Expectations' share of the validation; the quarantine
     checks every row). Every `k`-th row is taken while streaming, so millions
@@ -116,11 +118,13 @@ def stage_extract(
     landing_dir: Path,
     ctx: RuleContext,
     cache_dir: Path,
-    check_rows: int | None = None,
     memory_limit: str | None = None,
+    settings_digest: str = "",
 ) -> StagedExtract:
     """Parse (or reuse the parse of) every file of `extract`, then validate
     every row: file by file for the row rules, across files for unique keys.
+    When a run already validated the same inputs (`settings_digest`: the
+    serialised validation settings), its stored quarantine is reused instead.
 
     Raises ExtractError for structural problems (no file, missing column,
     wrong encoding, empty mandatory extract); row problems never raise.
@@ -133,6 +137,11 @@ def stage_extract(
     if rows_read == 0 and not extract.may_be_empty:
         raise ExtractError(", ".join(names), f"the {extract.name} extract has no data rows", "at least one row")
     parsed = [c.rows_path for c in cached]
+    key = fingerprint(extract, parsed, ctx, settings_digest)
+    stored = load(cache_dir, key)
+    hits = sum(c.hit for c in cached)
+    if stored is not None:
+        return StagedExtract(extract, list(names), parsed, rows_read, stored.rejected, ctx, hits, key, reused=stored)
     several = len(parsed) > 1
     rejected = [empty_rejections(), *[c.rejected for c in cached]]
     for path in parsed:
@@ -150,9 +159,10 @@ def stage_extract(
         parsed=parsed,
         rows_read=rows_read,
         rejected=attach_raw(quarantine, names).sort("source_file", "source_row", "rule"),
-        checked=_check_sample(extract, parsed, check_rows, full_ctx),
         context=full_ctx,
-        cache_hits=sum(c.hit for c in cached),
+        cache_hits=hits,
+        fingerprint=key,
+        reused=None,
     )
 
 

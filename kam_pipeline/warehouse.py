@@ -19,6 +19,7 @@ import polars as pl
 from kam_pipeline.settings import Settings
 
 SCHEMAS = ("staging", "quality", "marts", "history", "meta")
+VERSIONS = "meta.table_versions"
 
 
 @contextmanager
@@ -75,8 +76,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     found = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
-    ).fetchone()
-    return bool(found and found[0])
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def replace_from_parquet(
@@ -95,6 +96,36 @@ def replace_from_parquet(
         )
     finally:
         con.unregister("_excluded")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def table_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The version `table` was last written with (`replace_from_parquet_if_changed`)."""
+    if not (table_exists(con, VERSIONS) and table_exists(con, table)):
+        return None
+    rows = con.execute(f"SELECT version FROM {VERSIONS} WHERE table_name = ?", [table]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def replace_from_parquet_if_changed(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    version: str,
+    run_id: str,
+    parquet: list[Path],
+    columns: list[str],
+    excluded: pl.DataFrame,
+) -> int:
+    """`replace_from_parquet` unless `table` already holds `version` (a digest
+    of everything its rows derive from); returns the table's rows either way.
+    The old version is forgotten before the write and the new one recorded
+    after it, so a run killed in between rewrites the table next time."""
+    if table_version(con, table) != version:
+        if table_exists(con, VERSIONS):
+            con.execute(f"DELETE FROM {VERSIONS} WHERE table_name = ?", [table])
+        replace_from_parquet(con, table, parquet, columns, excluded)
+        row = pl.DataFrame({"table_name": [table], "version": [version], "written_by_run": [run_id]})
+        replace_rows(con, VERSIONS, row, {"table_name": table})
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 

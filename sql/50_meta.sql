@@ -1,4 +1,4 @@
--- Meta: the run log.
+-- Meta: the run log, and what the large tables were built from.
 
 CREATE TABLE meta.runs (
     run_id        VARCHAR,
@@ -17,3 +17,13 @@ COMMENT ON COLUMN meta.runs.finished_at IS 'When the run published (or failed).'
 COMMENT ON COLUMN meta.runs.status IS 'SUCCESS or FAILURE.';
 COMMENT ON COLUMN meta.runs.row_counts IS 'JSON object: published table -> row count.';
 COMMENT ON COLUMN meta.runs.rejected_rows IS 'Source rows quarantined by the run (all extracts).';
+
+CREATE TABLE meta.table_versions (
+    table_name     VARCHAR,
+    version        VARCHAR,
+    written_by_run VARCHAR
+);
+COMMENT ON TABLE meta.table_versions IS 'What each staging table was built from: a table is rewritten, and copied into a new published file, only when its version changes.';
+COMMENT ON COLUMN meta.table_versions.table_name IS 'Qualified table name, for example staging.invoice_lines.';
+COMMENT ON COLUMN meta.table_versions.version IS 'Digest of the parsed files, rule context, settings and code its rows derive from (kam_pipeline/validation_store.py).';
+COMMENT ON COLUMN meta.table_versions.written_by_run IS 'The run that wrote the current rows.';

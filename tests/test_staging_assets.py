@@ -80,3 +80,33 @@ def test_missing_column_fails_with_one_line_and_blocks_downstream(tmp_path: Path
     assert "staging/erp_customers" not in materialised
     assert "warehouse/published" not in materialised
     assert "staging/account_managers" in materialised
+
+
+def _staging_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
+    return {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+
+
+def test_a_rerun_on_unchanged_extracts_reuses_their_validation_and_tables(tmp_path: Path, tiny_landing: Path) -> None:
+    resources = resources_for(tmp_path, tiny_landing)
+    first = dg.materialize([*STAGING_ASSETS, published_warehouse], resources=resources)
+    again = dg.materialize([*STAGING_ASSETS, published_warehouse], resources=resources)
+    assert first.success and again.success
+    lines = _staging_metadata(again)["staging/invoice_lines"]
+    assert lines["validated_by_run"].value == first.run_id
+    assert lines["dagster/row_count"].value == EXPECTED_ROWS["invoice_lines"]
+    published = _staging_metadata(again)["warehouse/published"]
+    assert "staging.invoice_lines" in published["carried_over_unchanged"].value
+    november = tiny_landing / "erp" / "invoice_lines" / "2026-11.csv"
+    november.write_text(november.read_text() + "I4,1,INVOICE,2026-11-05,C1,P1,1,5,1,EUR\n")
+    changed = dg.materialize([*STAGING_ASSETS, published_warehouse], resources=resources)
+    lines = _staging_metadata(changed)["staging/invoice_lines"]
+    assert lines["validated_by_run"].value == changed.run_id
+    assert (
+        "staging.invoice_lines" not in _staging_metadata(changed)["warehouse/published"]["carried_over_unchanged"].value
+    )
+    with duckdb.connect(str(tmp_path / "published" / "kam.duckdb"), read_only=True) as con:
+        assert (
+            con.execute("SELECT count(*) FROM staging.invoice_lines").fetchone()[0]
+            == EXPECTED_ROWS["invoice_lines"] + 1
+        )
+        assert con.execute("SELECT bool_and(balanced) FROM quality.reconciliation").fetchone()[0]

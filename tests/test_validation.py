@@ -16,7 +16,7 @@ from kam_pipeline.contract.rules import UniqueKey
 from kam_pipeline.expectations import run_suite
 from kam_pipeline.sample_data import generate
 from kam_pipeline.sample_defects import read_manifest
-from kam_pipeline.staging import rule_context, stage_extract
+from kam_pipeline.staging import check_sample, rule_context, stage_extract
 
 from .conftest import AS_OF, TINY, resources_for, write_landing
 
@@ -98,7 +98,7 @@ def test_great_expectations_agrees_with_the_quarantine(tmp_path: Path) -> None:
     staged = stage_extract(extract, landing, rule_context(extract, {}, SIZE["as_of"], "EUR"), tmp_path / "parsed")
     outcomes = run_suite(
         extract,
-        staged.checked,
+        check_sample(extract, staged.parsed, None, staged.context),
         staged.context,
         docs_dir=tmp_path / "docs",
         run_name="t",

@@ -65,6 +65,12 @@ class Rule:
         """What the contract expects, in the user's words."""
         raise NotImplementedError
 
+    def as_of_columns(self) -> tuple[str, ...]:
+        """Columns compared with the as-of date: the outcome changes with the
+        as-of date only where a value lies between two as-of dates, which is
+        what lets an unchanged extract keep its validation (validation_store)."""
+        return ()
+
 
 def _gxe() -> Any:
     import great_expectations.expectations as gxe
@@ -186,6 +192,9 @@ class NotAfterAsOf(Rule):
 
     def describe(self) -> str:
         return f"{self.column} must not be after the as-of date"
+
+    def as_of_columns(self) -> tuple[str, ...]:
+        return (self.column,)
 
 
 @dataclass(frozen=True)
