@@ -8,7 +8,10 @@ published path and fsyncs the directory (../shared/FACTS.md: the swap takes
 under a millisecond; a reader already connected keeps a consistent old
 version, new connections see the complete new one). A run killed at any
 point leaves the previous file untouched; its temporary file is removed by
-the next run. docs/publishing.md describes the limits.
+the next run. When a large table did not change since the previous file
+(same version in meta.table_versions), the new file starts as a copy of the
+previous one and only the other tables are refilled, which makes a rerun on
+unchanged extracts cheap. docs/publishing.md describes the limits.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from kam_pipeline import schema
+from kam_pipeline import schema, warehouse
 
 BUILDING_SUFFIX = ".building"
 
@@ -44,6 +47,7 @@ class PublishReport:
     tables: dict[str, int]  # qualified table name -> rows
     missing: list[str]  # declared tables the working database did not have (published empty)
     run_row: dict[str, object]  # this run's meta.runs row, for the working database's run log
+    kept: list[str]  # tables carried over unchanged from the previous file
 
 
 def _building_path(target: Path, run_id: str) -> Path:
@@ -74,21 +78,93 @@ def _work_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
-def _copy_declared_tables(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[str]]:
+def _copy_declared_tables(
+    con: duckdb.DuckDBPyConnection, kept: frozenset[str] = frozenset()
+) -> tuple[dict[str, int], list[str]]:
     """Fill every table declared in sql/ from the working database, column by
-    column, so a missing column or an incompatible type fails the publish."""
+    column, so a missing column or an incompatible type fails the publish.
+    Tables in `kept` already hold the same rows (carried over with the
+    previous file) and are only counted."""
     available = _work_tables(con)
     counts, missing = {}, []
     for table, columns in schema.declared_tables().items():
         if table == "meta.runs":
+            continue
+        if table in kept:
+            counts[table] = _count(con, table)
             continue
         if table not in available:
             missing.append(table)
             continue
         names = ", ".join(c.name for c in columns)
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table}")
-        counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        counts[table] = _count(con, table)
     return counts, missing
+
+
+def _declared_schema(con: duckdb.DuckDBPyConnection, database: str) -> set[tuple[str, ...]]:
+    """Tables, columns, types and comments of `database`, to tell whether a
+    published file was built from the sql/ declarations of this version."""
+    columns = con.execute(
+        "SELECT c.schema_name || '.' || c.table_name, c.column_name, c.data_type, coalesce(c.comment, '') "
+        "FROM duckdb_columns() AS c JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
+        "WHERE c.database_name = ?",
+        [database],
+    ).fetchall()
+    tables = con.execute(
+        "SELECT schema_name || '.' || table_name, coalesce(comment, '') FROM duckdb_tables() WHERE database_name = ?",
+        [database],
+    ).fetchall()
+    return set(columns) | set(tables)
+
+
+def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, str]:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'meta' "
+        "AND table_name = 'table_versions'",
+        [database],
+    ).fetchall()[0][0]
+    if not found:
+        return {}
+    return dict(con.execute(f"SELECT table_name, version FROM {database}.{warehouse.VERSIONS}").fetchall())
+
+
+def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
+    """Tables of the published file that can be carried over to the next one
+    as they are: same version in the working database (meta.table_versions),
+    same row count, and the file built from the same sql/ declarations.
+    Copying the file and keeping a large unchanged table (the invoice lines)
+    costs a file copy instead of re-compressing every row."""
+    if not target.exists():
+        return frozenset()
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
+        con.execute(f"ATTACH {_sql_path(target)} AS previous (READ_ONLY)")
+        with duckdb.connect() as declared:
+            schema.create_tables(declared)
+            if _declared_schema(con, "previous") != _declared_schema(declared, "memory"):
+                return frozenset()
+        work, previous = _versions(con, "work"), _versions(con, "previous")
+        same = [t for t, v in work.items() if previous.get(t) == v and t in schema.declared_tables()]
+        return frozenset(t for t in same if _count(con, f"work.{t}") == _count(con, f"previous.{t}"))
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _empty_all_but(con: duckdb.DuckDBPyConnection, kept: frozenset[str]) -> None:
+    """In a copy of the previous file: empty every declared table except
+    `kept`, and drop the views (they are created again from sql/)."""
+    for table in schema.declared_tables():
+        if table not in kept:
+            con.execute(f"DELETE FROM {table}")
+    views = con.execute(
+        "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND database_name = "
+        "current_database()"
+    ).fetchall()
+    for (view,) in views:
+        con.execute(f"DROP VIEW {view}")
 
 
 def _sql_path(path: Path) -> str:
@@ -144,12 +220,18 @@ def publish(work_db: Path, target: Path, run: RunRecord, memory_limit: str | Non
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(target)
     building = _building_path(target, run.run_id)
+    kept = reusable_tables(work_db, target)
+    if kept:
+        shutil.copyfile(target, building)
     con = duckdb.connect(str(building), config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
         con.execute("BEGIN TRANSACTION")
-        schema.create_tables(con)
-        counts, missing = _copy_declared_tables(con)
+        if kept:
+            _empty_all_but(con, kept)
+        else:
+            schema.create_tables(con)
+        counts, missing = _copy_declared_tables(con, kept)
         run_row = _record_run(con, run, counts, target)
         schema.create_views(con)
         con.execute("COMMIT")
@@ -164,7 +246,7 @@ def publish(work_db: Path, target: Path, run: RunRecord, memory_limit: str | Non
     con.close()
     fsync(building)
     _swap(building, target)
-    return PublishReport(path=target, tables=counts, missing=missing, run_row=run_row)
+    return PublishReport(path=target, tables=counts, missing=missing, run_row=run_row, kept=sorted(kept))
 
 
 def previous_attached(con: duckdb.DuckDBPyConnection) -> bool:

@@ -70,3 +70,46 @@ def test_a_failed_build_leaves_the_published_file_and_no_temporary_file(tmp_path
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0] == ["run-1"]
     assert not list(tmp_path.glob(".*building*"))
+
+
+def _set_version(work: Path, version: str) -> None:
+    with warehouse.connect(work) as con:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS meta.table_versions (table_name VARCHAR, version VARCHAR, written_by_run VARCHAR)"
+        )
+        con.execute("DELETE FROM meta.table_versions")
+        con.execute("INSERT INTO meta.table_versions VALUES ('staging.fx_rates', ?, 'r')", [version])
+
+
+def _rates(target: Path) -> list[tuple]:
+    with duckdb.connect(str(target), read_only=True) as con:
+        return con.execute("SELECT currency, month, rate_to_reporting FROM staging.fx_rates ORDER BY ALL").fetchall()
+
+
+def test_an_unchanged_table_is_carried_over_and_a_changed_one_rewritten(tmp_path: Path) -> None:
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _set_version(work, "v1")
+    assert publish(work, target, _run("run-1")).kept == []  # no previous file
+    carried = publish(work, target, _run("run-2"))
+    assert carried.kept == ["staging.fx_rates"]
+    assert carried.tables["staging.fx_rates"] == 1
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert sorted(con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0]) == ["run-1", "run-2"]
+        assert con.execute("SELECT count(*) FROM bi.data_quality").fetchall()  # views were created again
+        assert con.execute("SELECT version FROM meta.table_versions").fetchall() == [("v1",)]
+    with warehouse.connect(work) as con:
+        con.execute("INSERT INTO staging.fx_rates VALUES ('f.csv', 2, 'GBP', '2026-01', 1.1)")
+    _set_version(work, "v2")
+    rewritten = publish(work, target, _run("run-3"))
+    assert rewritten.kept == []
+    assert [r[0] for r in _rates(target)] == ["GBP", "USD"]
+
+
+def test_a_published_table_whose_rows_changed_is_not_carried_over(tmp_path: Path) -> None:
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _set_version(work, "v1")
+    publish(work, target, _run("run-1"))
+    with duckdb.connect(str(target)) as con:  # somebody edited the published file
+        con.execute("DELETE FROM staging.fx_rates")
+    assert publish(work, target, _run("run-2")).kept == []
+    assert [r[0] for r in _rates(target)] == ["USD"]
