@@ -5,8 +5,9 @@
 For each step size: generate the landing data (or reuse bench/data/landing/<params>/),
 run the baseline (bench/baseline.sql, a fresh process), run the full
 `kam_nightly` job in a fresh process as `kam-pipeline run` does (bench/job.py),
-then run it again on the same data, as-of date and warehouse (the nightly
-rerun). Prints wall time, CPU seconds, invoice lines per second and peak
+then run it again on the same data, as-of date and warehouse (a rerun), and
+once more with the next day's as-of date (the next night when no extract
+changed: issue 7's "nightly rerun"). Prints wall time, CPU seconds, invoice lines per second and peak
 memory (RSS of the process tree, sampled every 50 ms) per stage and in total,
 next to the previous result with the same parameters, and writes everything
 to bench/results/<UTC time>-<format>.json. A run whose process tree exceeds
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -226,7 +227,9 @@ def child_env(dagster_home: Path | None) -> dict[str, str]:
     return env
 
 
-def run_job(run_dir: Path, landing: Path, params: Params, label: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_job(
+    run_dir: Path, landing: Path, params: Params, label: str, args: argparse.Namespace, as_of: str | None = None
+) -> dict[str, Any]:
     report_path = run_dir / f"{label}.json"
     cmd = [
         sys.executable,
@@ -241,7 +244,7 @@ def run_job(run_dir: Path, landing: Path, params: Params, label: str, args: argp
         "--docs-dir",
         str(run_dir / "data_docs"),
         "--as-of",
-        params.as_of,
+        as_of or params.as_of,
         "--report",
         str(report_path),
     ]
@@ -284,6 +287,10 @@ def run_step(params: Params, args: argparse.Namespace) -> dict[str, Any]:
             say(f"[{params.name}] nightly job, rerun on the same data")
             step["rerun"] = run_job(run_dir, landing.path, params, "rerun", args)
             step["rerun_to_first"] = step["rerun"]["wall_seconds"] / step["first_run"]["wall_seconds"]
+            next_day = (date.fromisoformat(params.as_of) + timedelta(days=1)).isoformat()
+            say(f"[{params.name}] nightly job, next night (as-of {next_day}) on the same data")
+            step["next_night"] = run_job(run_dir, landing.path, params, "next_night", args, as_of=next_day)
+            step["next_night_to_first"] = step["next_night"]["wall_seconds"] / step["first_run"]["wall_seconds"]
         baseline = step.get("baseline") or {}
         if step["first_run"]["success"] and baseline.get("success"):
             step["job_to_baseline"] = step["first_run"]["wall_seconds"] / baseline["wall_seconds"]
@@ -339,7 +346,9 @@ def _rows(step: dict[str, Any]) -> list[tuple[str, dict[str, Any] | None, dict[s
             rows.append((label, {"seconds": first[key]}, {"seconds": prev_first.get(key)}))
     rows.append(("TOTAL first run", _total(first), _total(prev_first)))
     if step.get("rerun"):
-        rows.append(("TOTAL nightly rerun", _total(step["rerun"]), _total(prev.get("rerun") or {})))
+        rows.append(("TOTAL rerun, same as-of", _total(step["rerun"]), _total(prev.get("rerun") or {})))
+    if step.get("next_night"):
+        rows.append(("TOTAL next night, as-of +1", _total(step["next_night"]), _total(prev.get("next_night") or {})))
     if step.get("baseline"):
         base, prev_base = step["baseline"], prev.get("baseline") or {}
         rows.append(("baseline (DuckDB SQL)", _total(base), _total(prev_base)))
@@ -395,7 +404,9 @@ def print_step(step: dict[str, Any]) -> None:
     ]
     print("machine load (1 min average at the end of each run): " + ", ".join(loads))
     if "rerun_to_first" in step:
-        print(f"nightly rerun / first run: {step['rerun_to_first']:.2f}")
+        print(f"rerun on the same as-of date / first run: {step['rerun_to_first']:.2f}")
+    if "next_night_to_first" in step:
+        print(f"next night (as-of +1 day, no extract changed) / first run: {step['next_night_to_first']:.2f}")
     if "job_to_baseline" in step:
         print(f"job / baseline (wall): {step['job_to_baseline']:.1f}x")
     check = step.get("baseline_check")
@@ -407,8 +418,15 @@ def print_step(step: dict[str, Any]) -> None:
             f"cent rounding {check['revenue_rounding_differences']}, abc mismatches {check['abc_mismatches']}"
             + (" (expected with --defects: the baseline validates nothing)" if step["params"]["defect_rate"] else "")
         )
-    print("steps (first run; parts timed by bench/probes.py):")
-    for s in first.get("steps") or []:
+    for label, figures in (("first run", first), ("next night", step.get("next_night") or {})):
+        _print_steps(label, figures)
+
+
+def _print_steps(label: str, figures: dict[str, Any]) -> None:
+    if not figures.get("steps"):
+        return
+    print(f"steps ({label}; parts timed by bench/probes.py):")
+    for s in figures["steps"]:
         print(
             f"  {s['step_key']:<34}{s['seconds']:>8.2f} s {s['cpu_seconds']:>7.2f} cpu s"
             f"{_mb(s['peak_rss_bytes']):>10}  [{s['stage']}]"
@@ -441,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instance", choices=("persistent", "ephemeral"), default="persistent",
                         help="Dagster instance of the job: SQLite in a temporary DAGSTER_HOME, as `make run` "
                         "(default), or in memory")  # fmt: skip
-    parser.add_argument("--no-rerun", action="store_true", help="skip the nightly rerun")
+    parser.add_argument("--no-rerun", action="store_true", help="skip the rerun and the next night's run")
     parser.add_argument("--no-baseline", action="store_true", help="skip the DuckDB baseline")
     parser.add_argument("--no-probes", action="store_true", help="do not time pipeline functions inside the steps")
     parser.add_argument("--memory-limit-gb", type=float, default=None,
@@ -483,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _summary(step: dict[str, Any]) -> dict[str, Any]:
     """The figures of a previous step that the comparison needs (not its previous)."""
-    return {k: v for k, v in step.items() if k in ("first_run", "rerun", "baseline", "job_to_baseline")}
+    kept = ("first_run", "rerun", "next_night", "baseline", "job_to_baseline")
+    return {k: v for k, v in step.items() if k in kept}
 
 
 if __name__ == "__main__":
