@@ -15,12 +15,15 @@ import duckdb
 import polars as pl
 
 from kam_pipeline.contract import Extract
+from kam_pipeline.contract.extracts import INVOICE_LINES
 from kam_pipeline.contract.rules import AcyclicHierarchy, References, RuleContext
 from kam_pipeline.errors import ExtractError
+from kam_pipeline.invoice_days import stored_daily_totals
 from kam_pipeline.landing import extract_files
 from kam_pipeline.parse_cache import parse_cached, prune
 from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW, attach_raw
 from kam_pipeline.quarantine import empty_rejections
+from kam_pipeline.settings import Settings
 from kam_pipeline.validation import derived_columns, later_copies, validate_rows
 from kam_pipeline.validation_store import StoredValidation, fingerprint, load
 
@@ -51,13 +54,14 @@ class StagedExtract:
 
 
 def accepted_rows(extract: Extract, parsed: list[Path], rejected: pl.DataFrame) -> pl.LazyFrame:
-    """Parsed rows that are not in quarantine: the one definition of "accepted"."""
-    keys = rejected.select(pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW)).unique()
-    return (
-        pl.scan_parquet(parsed)
-        .join(keys.lazy(), on=[SOURCE_FILE, SOURCE_ROW], how="anti")
-        .select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
-    )
+    """Parsed rows that are not in quarantine: the one definition of "accepted".
+    Without rejections there is nothing to join, and the source-position
+    columns are read only by callers that select them."""
+    rows = pl.scan_parquet(parsed)
+    if not rejected.is_empty():
+        keys = rejected.select(pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW))
+        rows = rows.join(keys.unique().lazy(), on=[SOURCE_FILE, SOURCE_ROW], how="anti")
+    return rows.select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
 
 
 def _fx_currencies_by(as_of: date) -> Callable[[pl.DataFrame], pl.DataFrame]:
@@ -175,3 +179,13 @@ def staged_rows(con: duckdb.DuckDBPyConnection, extract: Extract, cache_dir: Pat
         params={"extract": extract.name},
     ).pl()
     return accepted_rows(extract, sorted(cache_dir.glob("*.parquet")), rejected)
+
+
+def invoice_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.LazyFrame:
+    """The accepted invoice lines' daily totals (kam_pipeline.invoice_days),
+    computed once per version of the staging table."""
+    return stored_daily_totals(
+        con,
+        settings.work_dir / "invoice_days",
+        lambda: staged_rows(con, INVOICE_LINES, settings.parsed_dir(INVOICE_LINES.name)),
+    )
