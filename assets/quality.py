@@ -4,10 +4,9 @@ import dagster as dg
 import polars as pl
 
 from kam_pipeline import warehouse
-from kam_pipeline.contract.extracts import INVOICE_LINES
 from kam_pipeline.metadata import markdown_table
 from kam_pipeline.resources import SettingsResource
-from kam_pipeline.staging import staged_rows
+from kam_pipeline.staging import invoice_days
 from kam_pipeline.unmapped import unmapped_customers
 
 UNMAPPED_CHECK = "unmapped_revenue_share"
@@ -35,7 +34,7 @@ def quality_unmapped_customers(settings: SettingsResource):
         customers = warehouse.read_table(con, "staging.erp_customers")
         fx_rates = warehouse.read_table(con, "staging.fx_rates")
         report, share = unmapped_customers(
-            staged_rows(con, INVOICE_LINES, run.parsed_dir("invoice_lines")),
+            invoice_days(con, run),
             customers,
             fx_rates,
             run.segmentation,

@@ -5,11 +5,10 @@ import dagster as dg
 
 from kam_pipeline import warehouse
 from kam_pipeline.charts import pareto_chart, tier_matrix_chart
-from kam_pipeline.contract.extracts import INVOICE_LINES
 from kam_pipeline.metadata import chart, markdown_table
 from kam_pipeline.resources import SettingsResource
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
-from kam_pipeline.staging import staged_rows
+from kam_pipeline.staging import invoice_days
 
 SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
 SEGMENT_INPUTS = ["invoice_lines", "erp_customers", "crm_accounts", "fx_rates", "opportunities"]
@@ -30,7 +29,7 @@ def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
     run = settings.load()
     with warehouse.open_work(run) as con:
         segments = build_customer_segments(
-            staged_rows(con, INVOICE_LINES, run.parsed_dir("invoice_lines")),
+            invoice_days(con, run),
             warehouse.read_table(con, "staging.erp_customers"),
             warehouse.read_table(con, "staging.crm_accounts"),
             warehouse.read_table(con, "staging.fx_rates"),

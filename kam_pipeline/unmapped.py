@@ -23,7 +23,8 @@ def unmapped_customers(
     as_of: date,
 ) -> tuple[pl.DataFrame, float]:
     """Per unmapped ERP customer: revenue_t12m and its share of all window
-    revenue; and the unmapped share of the total (0 when there is no revenue)."""
+    revenue; and the unmapped share of the total (0 when there is no revenue).
+    `lines` are invoice lines or their daily totals (kam_pipeline.invoice_days)."""
     windows = reporting_windows(as_of, settings)
     per_customer = (
         line_amounts(lines.filter(windows.current("invoice_date")), fx_rates, settings.reporting_currency)

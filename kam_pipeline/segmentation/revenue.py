@@ -24,8 +24,10 @@ def customer_revenue(
 ) -> pl.DataFrame:
     """Sum the lines of mapped ERP customers per customer, with one collect.
 
-    Lines are filtered to the periods the method reads, converted, aggregated
-    per ERP customer (the large step) and only then mapped to customers.
+    `lines` are invoice lines or their daily totals (kam_pipeline.invoice_days,
+    with a `lines` count): both give the same sums. They are filtered to the
+    periods the method reads, converted, aggregated per ERP customer (the
+    large step) and only then mapped to customers.
     Returns `customer_id`, the amounts in `_SUMS` (rounded to cents) and
     `has_recent_invoice` (an INVOICE line in the inactivity period, §S9).
     Raises ValueError when a line has no FX rate (validation quarantines them).
@@ -33,6 +35,7 @@ def customer_revenue(
     margin = pl.col("net_amount_rc") - pl.col("cost_amount_rc")  # null when the cost is unknown
     cost_known = pl.col("cost_amount_rc").is_not_null()
     current, prior = windows.current("invoice_date"), windows.prior("invoice_date")
+    line_count = pl.col("lines") if "lines" in lines.collect_schema() else pl.lit(1)
     per_erp_customer = (
         line_amounts(
             lines.filter(pl.col("invoice_date").is_between(windows.earliest, windows.as_of, closed="right")),
@@ -47,7 +50,7 @@ def customer_revenue(
             margin_prior=margin.filter(prior).sum(),
             costed_revenue_t12m=pl.col("net_amount_rc").filter(current & cost_known).sum(),
             has_recent_invoice=((pl.col("document_type") == "INVOICE") & windows.recent("invoice_date")).any(),
-            lines_without_rate=pl.col("net_amount_rc").is_null().sum(),
+            lines_without_rate=line_count.filter(pl.col("net_amount_rc").is_null()).sum(),
         )
     )
     mapping = erp_customers.lazy().join(account_customer.lazy(), left_on="crm_account_id", right_on="account_id")
