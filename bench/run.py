@@ -283,6 +283,12 @@ def run_step(params: Params, args: argparse.Namespace) -> dict[str, Any]:
             step["baseline"] = baseline_figures(measured, output, params.lines)
         say(f"[{params.name}] nightly job, first run")
         step["first_run"] = run_job(run_dir, landing.path, params, "first_run", args)
+        baseline = step.get("baseline") or {}
+        if step["first_run"]["success"] and baseline.get("success"):  # before the reruns replace the warehouse
+            step["job_to_baseline"] = step["first_run"]["wall_seconds"] / baseline["wall_seconds"]
+            step["baseline_check"] = compare(
+                pl.read_parquet(run_dir / "baseline.parquet"), run_dir / "warehouse" / "kam.duckdb"
+            )
         if step["first_run"]["success"] and not args.no_rerun:
             say(f"[{params.name}] nightly job, rerun on the same data")
             step["rerun"] = run_job(run_dir, landing.path, params, "rerun", args)
@@ -291,12 +297,6 @@ def run_step(params: Params, args: argparse.Namespace) -> dict[str, Any]:
             say(f"[{params.name}] nightly job, next night (as-of {next_day}) on the same data")
             step["next_night"] = run_job(run_dir, landing.path, params, "next_night", args, as_of=next_day)
             step["next_night_to_first"] = step["next_night"]["wall_seconds"] / step["first_run"]["wall_seconds"]
-        baseline = step.get("baseline") or {}
-        if step["first_run"]["success"] and baseline.get("success"):
-            step["job_to_baseline"] = step["first_run"]["wall_seconds"] / baseline["wall_seconds"]
-            step["baseline_check"] = compare(
-                pl.read_parquet(run_dir / "baseline.parquet"), run_dir / "warehouse" / "kam.duckdb"
-            )
     finally:
         if args.keep:
             step["run_dir"] = str(run_dir.relative_to(REPO))
