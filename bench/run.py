@@ -3,7 +3,8 @@
     python -m bench.run [--lines 1e6,1e7,1e8] [--format parquet|csv] [--defects] [--keep] [--out bench/results]
 
 For each step size: generate the landing data (or reuse bench/data/landing/<params>/),
-run the baseline (bench/baseline.sql, a fresh process), run the full
+run the baseline (bench/baseline.sql, a fresh process) and the floor (every
+invoice line read and stored once, bench/floor.py), run the full
 `kam_nightly` job in a fresh process as `kam-pipeline run` does (bench/job.py),
 then run it again on the same data, as-of date and warehouse (a rerun), and
 once more with the next day's as-of date (the next night when no extract
@@ -281,11 +282,20 @@ def run_step(params: Params, args: argparse.Namespace) -> dict[str, Any]:
                    "--as-of", params.as_of, "--out", str(output)]  # fmt: skip
             measured = measure(cmd, child_env(None), run_dir / "baseline.log", args.memory_limit)
             step["baseline"] = baseline_figures(measured, output, params.lines)
+            say(f"[{params.name}] floor: every invoice line read and stored once (bench/floor.py)")
+            stored = run_dir / "floor.duckdb"
+            cmd = [sys.executable, "-m", "bench.floor", "--landing", str(landing.path), "--format", params.fmt,
+                   "--out", str(stored)]  # fmt: skip
+            measured = measure(cmd, child_env(None), run_dir / "floor.log", args.memory_limit)
+            step["floor"] = baseline_figures(measured, stored, params.lines)
+            stored.unlink(missing_ok=True)
         say(f"[{params.name}] nightly job, first run")
         step["first_run"] = run_job(run_dir, landing.path, params, "first_run", args)
         baseline = step.get("baseline") or {}
         if step["first_run"]["success"] and baseline.get("success"):  # before the reruns replace the warehouse
             step["job_to_baseline"] = step["first_run"]["wall_seconds"] / baseline["wall_seconds"]
+            if (step.get("floor") or {}).get("success"):
+                step["job_to_floor"] = step["first_run"]["wall_seconds"] / step["floor"]["wall_seconds"]
             step["baseline_check"] = compare(
                 pl.read_parquet(run_dir / "baseline.parquet"), run_dir / "warehouse" / "kam.duckdb"
             )
@@ -352,6 +362,8 @@ def _rows(step: dict[str, Any]) -> list[tuple[str, dict[str, Any] | None, dict[s
     if step.get("baseline"):
         base, prev_base = step["baseline"], prev.get("baseline") or {}
         rows.append(("baseline (DuckDB SQL)", _total(base), _total(prev_base)))
+    if step.get("floor"):
+        rows.append(("floor (read + store all)", _total(step["floor"]), _total(prev.get("floor") or {})))
     return rows
 
 
@@ -409,6 +421,8 @@ def print_step(step: dict[str, Any]) -> None:
         print(f"next night (as-of +1 day, no extract changed) / first run: {step['next_night_to_first']:.2f}")
     if "job_to_baseline" in step:
         print(f"job / baseline (wall): {step['job_to_baseline']:.1f}x")
+    if "job_to_floor" in step:
+        print(f"job / floor (wall; every line read and stored once): {step['job_to_floor']:.1f}x")
     check = step.get("baseline_check")
     if check:
         print(
@@ -501,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _summary(step: dict[str, Any]) -> dict[str, Any]:
     """The figures of a previous step that the comparison needs (not its previous)."""
-    kept = ("first_run", "rerun", "next_night", "baseline", "job_to_baseline")
+    kept = ("first_run", "rerun", "next_night", "baseline", "floor", "job_to_baseline", "job_to_floor")
     return {k: v for k, v in step.items() if k in kept}
 
 
