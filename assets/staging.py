@@ -169,22 +169,22 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             except ExtractError as exc:
                 raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
             run_id = context.run.run_id
-            rows_accepted = warehouse.replace_from_parquet_if_changed(
-                con,
-                extract.table,
-                staged.fingerprint,
-                run_id,
-                staged.parsed,
-                [SOURCE_FILE, SOURCE_ROW, *extract.column_names],
-                staged.rejected,
-            )
-            balanced = staged.rows_read == rows_accepted + staged.rows_rejected
             warehouse.replace_rows(
                 con,
                 "quality.rejected_rows",
                 staged.rejected.with_columns(run_id=pl.lit(run_id), as_of_date=pl.lit(run.as_of)),
                 {"extract": extract.name},
             )
+            rows_accepted = warehouse.stage_view(
+                con,
+                extract.table,
+                staged.fingerprint,
+                run_id,
+                staged.parsed,
+                [SOURCE_FILE, SOURCE_ROW, *extract.column_names],
+                extract.name,
+            )
+            balanced = staged.rows_read == rows_accepted + staged.rows_rejected
             reconciliation = pl.DataFrame(
                 {
                     "run_id": [run_id],

@@ -35,11 +35,7 @@ PROBES: tuple[tuple[str, str, str], ...] = (
     ("kam_pipeline.assets.staging", "run_suite", "validate: Great Expectations (run_suite)"),
     ("kam_pipeline.staging", "fingerprint", "validate: fingerprint of the inputs (validation_store.fingerprint)"),
     ("kam_pipeline.staging", "load", "validate: load a stored validation (validation_store.load)"),
-    (
-        "kam_pipeline.warehouse",
-        "replace_from_parquet",
-        "write: DuckDB staging table from Parquet (replace_from_parquet)",
-    ),
+    ("kam_pipeline.warehouse", "stage_view", "write: staging view and its row count (stage_view)"),
     ("kam_pipeline.assets.staging", "_group_results", "validate: check results (_group_results)"),
     ("kam_pipeline.warehouse", "replace_table", "write: DuckDB replace_table"),
     ("kam_pipeline.warehouse", "replace_rows", "write: DuckDB replace_rows"),

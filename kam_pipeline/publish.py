@@ -72,8 +72,10 @@ def fsync(path: Path) -> None:
 
 
 def _work_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables and views of the working database (the staging tables are views)."""
     rows = con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'work'"
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'work' UNION ALL "
+        "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = 'work'"
     ).fetchall()
     return {name for (name,) in rows}
 
@@ -118,7 +120,8 @@ def _declared_schema(con: duckdb.DuckDBPyConnection, database: str) -> set[tuple
     return set(columns) | set(tables)
 
 
-def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, str]:
+def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, tuple[str, int]]:
+    """Table -> (version, row count) recorded in `database`'s meta.table_versions."""
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'meta' "
         "AND table_name = 'table_versions'",
@@ -126,15 +129,17 @@ def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, str]:
     ).fetchall()[0][0]
     if not found:
         return {}
-    return dict(con.execute(f"SELECT table_name, version FROM {database}.{warehouse.VERSIONS}").fetchall())
+    rows = con.execute(f"SELECT table_name, version, row_count FROM {database}.{warehouse.VERSIONS}").fetchall()
+    return {table: (version, count) for table, version, count in rows}
 
 
 def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
     """Tables of the published file that can be carried over to the next one
-    as they are: same version in the working database (meta.table_versions),
-    same row count, and the file built from the same sql/ declarations.
-    Copying the file and keeping a large unchanged table (the invoice lines)
-    costs a file copy instead of re-compressing every row."""
+    as they are: the same version and row count in the working database
+    (meta.table_versions), as many rows in the file, and the file built from
+    the same sql/ declarations. Copying the file and keeping a large
+    unchanged table (the invoice lines) costs a file copy instead of
+    re-compressing every row."""
     if not target.exists():
         return frozenset()
     with duckdb.connect() as con:
@@ -146,7 +151,7 @@ def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
                 return frozenset()
         work, previous = _versions(con, "work"), _versions(con, "previous")
         same = [t for t, v in work.items() if previous.get(t) == v and t in schema.declared_tables()]
-        return frozenset(t for t in same if _count(con, f"work.{t}") == _count(con, f"previous.{t}"))
+        return frozenset(t for t in same if _count(con, f"previous.{t}") == work[t][1])
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

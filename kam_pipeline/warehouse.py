@@ -4,7 +4,9 @@ Every asset writes its table here; the publish step copies the result into
 the file BI tools read (kam_pipeline/publish.py), because DuckDB allows one
 writer *or* many readers per file (../shared/FACTS.md). Writes replace a
 whole table, or the rows of one key (an extract, an as-of date), inside one
-transaction, so a rerun replaces exactly what it recomputes.
+transaction, so a rerun replaces exactly what it recomputes. The staging
+tables are views over the parsed Parquet files (`stage_view`), so the
+invoice lines are stored once, in the published file.
 """
 
 from __future__ import annotations
@@ -80,53 +82,57 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(found[0][0])
 
 
-def replace_from_parquet(
-    con: duckdb.DuckDBPyConnection, table: str, parquet: list[Path], columns: list[str], excluded: pl.DataFrame
-) -> int:
-    """Replace `table` with the rows of `parquet` files that are not in
-    `excluded` (source_file, source_row), streaming in DuckDB so that large
-    extracts never pass through Python memory. Returns the rows written."""
-    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parquet) + "]"
-    con.register("_excluded", excluded.select("source_file", "source_row").unique())
-    try:
-        names = ", ".join(columns)
-        con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT {names} FROM read_parquet({files}) AS p "
-            "ANTI JOIN _excluded AS x ON x.source_file = p._source_file AND x.source_row = p._source_row"
-        )
-    finally:
-        con.unregister("_excluded")
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-
-
 def table_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """The version `table` was last written with (`replace_from_parquet_if_changed`)."""
-    if not (table_exists(con, VERSIONS) and table_exists(con, table)):
+    """The version `table` was last staged with (`stage_view`)."""
+    recorded = _recorded(con, table)
+    return recorded[0] if recorded and table_exists(con, table) else None
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int] | None:
+    if not table_exists(con, VERSIONS):
         return None
-    rows = con.execute(f"SELECT version FROM {VERSIONS} WHERE table_name = ?", [table]).fetchall()
-    return rows[0][0] if rows else None
+    rows = con.execute(f"SELECT version, row_count FROM {VERSIONS} WHERE table_name = ?", [table]).fetchall()
+    return rows[0] if rows else None
 
 
-def replace_from_parquet_if_changed(
+def stage_view(
     con: duckdb.DuckDBPyConnection,
     table: str,
     version: str,
     run_id: str,
     parquet: list[Path],
     columns: list[str],
-    excluded: pl.DataFrame,
+    extract: str,
 ) -> int:
-    """`replace_from_parquet` unless `table` already holds `version` (a digest
-    of everything its rows derive from); returns the table's rows either way.
-    The old version is forgotten before the write and the new one recorded
-    after it, so a run killed in between rewrites the table next time."""
-    if table_version(con, table) != version:
-        if table_exists(con, VERSIONS):
-            con.execute(f"DELETE FROM {VERSIONS} WHERE table_name = ?", [table])
-        replace_from_parquet(con, table, parquet, columns, excluded)
-        row = pl.DataFrame({"table_name": [table], "version": [version], "written_by_run": [run_id]})
-        replace_rows(con, VERSIONS, row, {"table_name": table})
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    """Make `table` the accepted rows of `extract`: a view over its parsed
+    Parquet files minus its rows in quality.rejected_rows (write those first).
+
+    The rows stay in the Parquet files, so a large extract is stored once, in
+    the published file, and not also in the working database. `version` (a
+    digest of everything the rows derive from) and the row count are recorded
+    in meta.table_versions; the rows are counted only when the version
+    changes. Returns the row count."""
+    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parquet) + "]"
+    schema, name = table.split(".")
+    is_table = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
+        "AND table_name = ?",
+        [schema, name],
+    ).fetchall()[0][0]
+    if is_table:  # a working database written before staging became views
+        con.execute(f"DROP TABLE {table}")
+    con.execute(
+        f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(columns)} FROM read_parquet({files}) AS p "
+        "ANTI JOIN (SELECT source_file, source_row FROM quality.rejected_rows WHERE extract = "
+        f"'{extract}') AS x ON x.source_file = p._source_file AND x.source_row = p._source_row"
+    )
+    recorded = _recorded(con, table)
+    if recorded and recorded[0] == version:
+        return recorded[1]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    row = pl.DataFrame({"table_name": [table], "version": [version], "written_by_run": [run_id], "row_count": [rows]})
+    replace_rows(con, VERSIONS, row, {"table_name": table})
+    return rows
 
 
 def open_work(settings: Settings) -> AbstractContextManager[duckdb.DuckDBPyConnection]:

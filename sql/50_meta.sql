@@ -21,9 +21,11 @@ COMMENT ON COLUMN meta.runs.rejected_rows IS 'Source rows quarantined by the run
 CREATE TABLE meta.table_versions (
     table_name     VARCHAR,
     version        VARCHAR,
-    written_by_run VARCHAR
+    written_by_run VARCHAR,
+    row_count      BIGINT
 );
-COMMENT ON TABLE meta.table_versions IS 'What each staging table was built from: a table is rewritten, and copied into a new published file, only when its version changes.';
+COMMENT ON TABLE meta.table_versions IS 'What each staging table was built from: a table is copied into a new published file only when its version changes.';
 COMMENT ON COLUMN meta.table_versions.table_name IS 'Qualified table name, for example staging.invoice_lines.';
 COMMENT ON COLUMN meta.table_versions.version IS 'Digest of the parsed files, rule context, settings and code its rows derive from (kam_pipeline/validation_store.py).';
 COMMENT ON COLUMN meta.table_versions.written_by_run IS 'The run that wrote the current rows.';
+COMMENT ON COLUMN meta.table_versions.row_count IS 'Rows of the table at that version.';

@@ -73,12 +73,17 @@ def test_a_failed_build_leaves_the_published_file_and_no_temporary_file(tmp_path
 
 
 def _set_version(work: Path, version: str) -> None:
+    """Record a version of staging.fx_rates as the staging step does (with its row count)."""
     with warehouse.connect(work) as con:
         con.execute(
-            "CREATE TABLE IF NOT EXISTS meta.table_versions (table_name VARCHAR, version VARCHAR, written_by_run VARCHAR)"
+            "CREATE TABLE IF NOT EXISTS meta.table_versions "
+            "(table_name VARCHAR, version VARCHAR, written_by_run VARCHAR, row_count BIGINT)"
         )
         con.execute("DELETE FROM meta.table_versions")
-        con.execute("INSERT INTO meta.table_versions VALUES ('staging.fx_rates', ?, 'r')", [version])
+        con.execute(
+            "INSERT INTO meta.table_versions SELECT 'staging.fx_rates', ?, 'r', count(*) FROM staging.fx_rates",
+            [version],
+        )
 
 
 def _rates(target: Path) -> list[tuple]:

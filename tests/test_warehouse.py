@@ -1,0 +1,35 @@
+"""Staging views: the accepted rows without a second copy of them."""
+
+from pathlib import Path
+
+import polars as pl
+
+from kam_pipeline import warehouse
+
+
+def _parsed(tmp_path: Path) -> Path:
+    path = tmp_path / "parsed.parquet"
+    pl.DataFrame({"_source_file": ["a.csv"] * 3, "_source_row": [1, 2, 3], "x": [10, 20, 30]}).write_parquet(path)
+    return path
+
+
+def _reject(con, row: int) -> None:
+    frame = pl.DataFrame({"extract": ["e"], "source_file": ["a.csv"], "source_row": [row]})
+    warehouse.replace_rows(con, "quality.rejected_rows", frame, {"extract": "e"})
+
+
+def test_a_staging_view_is_the_parsed_rows_minus_the_quarantine(tmp_path: Path) -> None:
+    parsed = _parsed(tmp_path)
+    with warehouse.connect(tmp_path / "work.duckdb") as con:
+        con.execute("CREATE TABLE staging.e AS SELECT 1 AS x")  # a working database from before views
+        _reject(con, 2)
+        rows = warehouse.stage_view(con, "staging.e", "v1", "run-1", [parsed], ["_source_row", "x"], "e")
+        assert rows == 2
+        assert con.execute("SELECT list(x ORDER BY x) FROM staging.e").fetchall()[0][0] == [10, 30]
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'e'").fetchall()[0][0] == 1
+        assert warehouse.table_version(con, "staging.e") == "v1"
+        _reject(con, 3)  # another quarantine is another version
+        assert warehouse.stage_view(con, "staging.e", "v2", "run-2", [parsed], ["_source_row", "x"], "e") == 2
+        assert con.execute("SELECT list(x ORDER BY x) FROM staging.e").fetchall()[0][0] == [10, 20]
+        recorded = con.execute("SELECT version, written_by_run, row_count FROM meta.table_versions").fetchall()
+        assert recorded == [("v2", "run-2", 2)]
