@@ -106,7 +106,8 @@ def _copy_declared_tables(
 
 def _declared_schema(con: duckdb.DuckDBPyConnection, database: str) -> set[tuple[str, ...]]:
     """Tables, columns, types and comments of `database`, to tell whether a
-    published file was built from the sql/ declarations of this version."""
+    published file was built from the sql/ declarations of this version
+    (schema.declared_schema)."""
     columns = con.execute(
         "SELECT c.schema_name || '.' || c.table_name, c.column_name, c.data_type, coalesce(c.comment, '') "
         "FROM duckdb_columns() AS c JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
@@ -145,10 +146,8 @@ def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
     with duckdb.connect() as con:
         con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
         con.execute(f"ATTACH {_sql_path(target)} AS previous (READ_ONLY)")
-        with duckdb.connect() as declared:
-            schema.create_tables(declared)
-            if _declared_schema(con, "previous") != _declared_schema(declared, "memory"):
-                return frozenset()
+        if _declared_schema(con, "previous") != schema.declared_schema():
+            return frozenset()
         work, previous = _versions(con, "work"), _versions(con, "previous")
         same = [t for t, v in work.items() if previous.get(t) == v and t in schema.declared_tables()]
         return frozenset(t for t in same if _count(con, f"previous.{t}") == work[t][1])

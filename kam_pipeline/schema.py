@@ -62,27 +62,38 @@ def create_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> Non
 
 
 @cache
-def declared_tables() -> dict[str, tuple[DeclaredColumn, ...]]:
-    """`schema.table` -> its declared columns, in order."""
+def _declared() -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
+    """Columns (table, column, type, comment) and table comments of sql/,
+    read from an in-memory database that ran the scripts once."""
     with duckdb.connect() as con:
         create_tables(con)
-        rows = con.execute(
+        columns = con.execute(
             "SELECT schema_name || '.' || table_name, column_name, data_type, coalesce(comment, '') "
             "FROM duckdb_columns() WHERE database_name = current_database() "
             "ORDER BY schema_name, table_name, column_index"
         ).fetchall()
+        tables = con.execute(
+            "SELECT schema_name || '.' || table_name, coalesce(comment, '') FROM duckdb_tables() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+    return columns, tables
+
+
+def declared_tables() -> dict[str, tuple[DeclaredColumn, ...]]:
+    """`schema.table` -> its declared columns, in order."""
     tables: dict[str, list[DeclaredColumn]] = {}
-    for table, column, data_type, comment in rows:
+    for table, column, data_type, comment in _declared()[0]:
         tables.setdefault(table, []).append(DeclaredColumn(column, data_type, comment))
     return {table: tuple(columns) for table, columns in tables.items()}
 
 
-@cache
 def table_comments() -> dict[str, str]:
-    with duckdb.connect() as con:
-        create_tables(con)
-        rows = con.execute(
-            "SELECT schema_name || '.' || table_name, coalesce(comment, '') FROM duckdb_tables() "
-            "WHERE database_name = current_database()"
-        ).fetchall()
-    return dict(rows)
+    return dict(_declared()[1])
+
+
+def declared_schema() -> set[tuple[str, ...]]:
+    """Every declared (table, column, type, comment) and (table, comment): what
+    a published file built from these declarations shows in duckdb_columns()
+    and duckdb_tables()."""
+    columns, tables = _declared()
+    return set(columns) | set(tables)
