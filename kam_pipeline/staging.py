@@ -54,9 +54,9 @@ class StagedExtract:
 
 
 def accepted_rows(extract: Extract, parsed: list[Path], rejected: pl.DataFrame) -> pl.LazyFrame:
-    """Parsed rows that are not in quarantine: the one definition of "accepted".
-    Without rejections there is nothing to join, and the source-position
-    columns are read only by callers that select them."""
+    """Parsed rows that are not in quarantine: the one definition of "accepted"
+    (`warehouse.stage_view` states it in SQL for DuckDB readers). Without
+    rejections there is nothing to join."""
     rows = pl.scan_parquet(parsed)
     if not rejected.is_empty():
         keys = rejected.select(pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW))

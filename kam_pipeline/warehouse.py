@@ -105,7 +105,9 @@ def stage_view(
     extract: str,
 ) -> int:
     """Make `table` the accepted rows of `extract`: a view over its parsed
-    Parquet files minus its rows in quality.rejected_rows (write those first).
+    Parquet files minus its rows in quality.rejected_rows (write those first),
+    the SQL form of `staging.accepted_rows` for DuckDB readers (the publish
+    step); the reconciliation check counts it against the rows read.
 
     The rows stay in the Parquet files, so a large extract is stored once, in
     the published file, and not also in the working database. `version` (a
