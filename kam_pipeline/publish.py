@@ -104,23 +104,6 @@ def _copy_declared_tables(
     return counts, missing
 
 
-def _declared_schema(con: duckdb.DuckDBPyConnection, database: str) -> set[tuple[str, ...]]:
-    """Tables, columns, types and comments of `database`, to tell whether a
-    published file was built from the sql/ declarations of this version
-    (schema.declared_schema)."""
-    columns = con.execute(
-        "SELECT c.schema_name || '.' || c.table_name, c.column_name, c.data_type, coalesce(c.comment, '') "
-        "FROM duckdb_columns() AS c JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
-        "WHERE c.database_name = ?",
-        [database],
-    ).fetchall()
-    tables = con.execute(
-        "SELECT schema_name || '.' || table_name, coalesce(comment, '') FROM duckdb_tables() WHERE database_name = ?",
-        [database],
-    ).fetchall()
-    return set(columns) | set(tables)
-
-
 def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, tuple[str, int]]:
     """Table -> (version, row count) recorded in `database`'s meta.table_versions."""
     found = con.execute(
@@ -146,7 +129,8 @@ def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
     with duckdb.connect() as con:
         con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
         con.execute(f"ATTACH {_sql_path(target)} AS previous (READ_ONLY)")
-        if _declared_schema(con, "previous") != schema.declared_schema():
+        columns, tables = schema.database_schema(con, "previous")
+        if set(columns) | set(tables) != schema.declared_schema():
             return frozenset()
         work, previous = _versions(con, "work"), _versions(con, "previous")
         same = [t for t, v in work.items() if previous.get(t) == v and t in schema.declared_tables()]

@@ -61,22 +61,30 @@ def create_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> Non
         con.execute(script.read_text(encoding="utf-8"))
 
 
+def database_schema(
+    con: duckdb.DuckDBPyConnection, database: str
+) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
+    """Columns (table, column, type, comment) in column order and table
+    comments of the tables (not views) of `database`."""
+    columns = con.execute(
+        "SELECT c.schema_name || '.' || c.table_name, c.column_name, c.data_type, coalesce(c.comment, '') "
+        "FROM duckdb_columns() AS c JOIN duckdb_tables() AS t USING (database_name, schema_name, table_name) "
+        "WHERE c.database_name = ? ORDER BY c.schema_name, c.table_name, c.column_index",
+        [database],
+    ).fetchall()
+    tables = con.execute(
+        "SELECT schema_name || '.' || table_name, coalesce(comment, '') FROM duckdb_tables() WHERE database_name = ?",
+        [database],
+    ).fetchall()
+    return columns, tables
+
+
 @cache
 def _declared() -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
-    """Columns (table, column, type, comment) and table comments of sql/,
-    read from an in-memory database that ran the scripts once."""
+    """The schema of sql/, read from an in-memory database that ran the scripts once."""
     with duckdb.connect() as con:
         create_tables(con)
-        columns = con.execute(
-            "SELECT schema_name || '.' || table_name, column_name, data_type, coalesce(comment, '') "
-            "FROM duckdb_columns() WHERE database_name = current_database() "
-            "ORDER BY schema_name, table_name, column_index"
-        ).fetchall()
-        tables = con.execute(
-            "SELECT schema_name || '.' || table_name, coalesce(comment, '') FROM duckdb_tables() "
-            "WHERE database_name = current_database()"
-        ).fetchall()
-    return columns, tables
+        return database_schema(con, "memory")
 
 
 def declared_tables() -> dict[str, tuple[DeclaredColumn, ...]]:
