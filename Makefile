@@ -34,7 +34,7 @@ endif
 
 sample: install
 ifeq ($(KAM_LANDING_DIR),)
-	@test -f $(SAMPLE_DIR)/_SUCCESS || $(BIN)/python -m kam_pipeline.sample_data --out $(SAMPLE_DIR) --as-of $(SAMPLE_AS_OF)
+	@test -f $(SAMPLE_DIR)/_SUCCESS || $(BIN)/python -m tools.sample_data --out $(SAMPLE_DIR) --as-of $(SAMPLE_AS_OF)
 endif
 
 run: install sample $(DAGSTER_HOME)/dagster.yaml

@@ -3,12 +3,12 @@ programme's return per snapshot, and tier migration (docs/methodology.md, Â§K1â€
 
 import dagster as dg
 import polars as pl
+from kam_pipeline.assets.metadata import chart, markdown_table
+from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline import warehouse
-from kam_pipeline.charts import load_chart, migration_chart
 from kam_pipeline.kam import allocate_resources, programme_return, select_key_accounts, tier_migration
-from kam_pipeline.metadata import chart, markdown_table
-from kam_pipeline.resources import SettingsResource
+from kam_pipeline.report.charts import load_chart, migration_chart
+from kam_pipeline.warehouse import database as warehouse
 
 SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
 CANDIDATES = dg.AssetKey(["marts", "kam_candidates"])

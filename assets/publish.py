@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
+from kam_pipeline.assets.metadata import markdown_table
+from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline import warehouse
-from kam_pipeline.contract import EXTRACTS
-from kam_pipeline.metadata import markdown_table
-from kam_pipeline.publish import RunRecord, publish
-from kam_pipeline.resources import SettingsResource
+from kam_pipeline.ingest.contract import EXTRACTS
+from kam_pipeline.warehouse import database as warehouse
+from kam_pipeline.warehouse.publish import RunRecord, publish
 
 PUBLISHED_INPUTS = [
     *[["staging", e.name] for e in EXTRACTS],

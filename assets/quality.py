@@ -2,12 +2,12 @@
 
 import dagster as dg
 import polars as pl
+from kam_pipeline.assets.metadata import markdown_table
+from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline import warehouse
-from kam_pipeline.metadata import markdown_table
-from kam_pipeline.resources import SettingsResource
-from kam_pipeline.staging import invoice_days
-from kam_pipeline.unmapped import unmapped_customers
+from kam_pipeline.ingest.staging import invoice_days
+from kam_pipeline.segmentation.unmapped import unmapped_customers
+from kam_pipeline.warehouse import database as warehouse
 
 UNMAPPED_CHECK = "unmapped_revenue_share"
 

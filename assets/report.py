@@ -3,10 +3,10 @@ for people without Dagster access (paths.reports_dir)."""
 
 import dagster as dg
 import polars as pl
+from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline import warehouse
-from kam_pipeline.report import write_report
-from kam_pipeline.resources import SettingsResource
+from kam_pipeline.report.html import write_report
+from kam_pipeline.warehouse import database as warehouse
 
 CHARTS = {
     "pareto": "Revenue concentration",

@@ -2,13 +2,13 @@
 the history snapshot of the segments (docs/methodology.md)."""
 
 import dagster as dg
+from kam_pipeline.assets.metadata import chart, markdown_table
+from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline import warehouse
-from kam_pipeline.charts import pareto_chart, tier_matrix_chart
-from kam_pipeline.metadata import chart, markdown_table
-from kam_pipeline.resources import SettingsResource
+from kam_pipeline.ingest.staging import invoice_days
+from kam_pipeline.report.charts import pareto_chart, tier_matrix_chart
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
-from kam_pipeline.staging import invoice_days
+from kam_pipeline.warehouse import database as warehouse
 
 SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
 SEGMENT_INPUTS = ["invoice_lines", "erp_customers", "crm_accounts", "fx_rates", "opportunities"]

@@ -1,5 +1,5 @@
 """Staging assets: one per extract, typed accepted rows plus quarantine.
-Each asset parses and validates its extract (kam_pipeline.staging), writes
+Each asset parses and validates its extract (kam_pipeline.ingest.staging), writes
 `staging.<extract>`, its rows of `quality.rejected_rows` and a
 `quality.reconciliation` row, runs the Great Expectations suite derived from
 the contract and reports one asset check per rule group. Structural problems
@@ -11,18 +11,19 @@ from datetime import date
 
 import dagster as dg
 import polars as pl
+from kam_pipeline.assets.metadata import markdown_table
+from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline import validation_store, warehouse
-from kam_pipeline.contract import EXTRACTS, Extract
-from kam_pipeline.contract.rules import RULE_GROUPS
 from kam_pipeline.errors import ExtractError
-from kam_pipeline.expectations import data_docs_index, run_suite
-from kam_pipeline.metadata import markdown_table
-from kam_pipeline.parsing import SOURCE_FILE, SOURCE_ROW
-from kam_pipeline.resources import SettingsResource
+from kam_pipeline.ingest import validation_store
+from kam_pipeline.ingest.contract import EXTRACTS, Extract
+from kam_pipeline.ingest.contract.rules import RULE_GROUPS
+from kam_pipeline.ingest.expectations import data_docs_index, run_suite
+from kam_pipeline.ingest.parsing import SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.ingest.staging import StagedExtract, check_sample, referenced_extracts, rule_context, stage_extract
+from kam_pipeline.ingest.validation_store import StoredValidation
 from kam_pipeline.settings import Settings
-from kam_pipeline.staging import StagedExtract, check_sample, referenced_extracts, rule_context, stage_extract
-from kam_pipeline.validation_store import StoredValidation
+from kam_pipeline.warehouse import database as warehouse
 
 STRUCTURE_CHECK = "structure"
 FRESHNESS_CHECK = "newest_record"

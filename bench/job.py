@@ -25,10 +25,10 @@ from pathlib import Path  # noqa: E402
 
 import dagster as dg  # noqa: E402
 import psutil  # noqa: E402
+from kam_pipeline.assets.definitions import defs  # noqa: E402
+from kam_pipeline.assets.schedules import JOB_NAME  # noqa: E402
 
 from bench import probes  # noqa: E402
-from kam_pipeline.definitions import defs  # noqa: E402
-from kam_pipeline.schedules import JOB_NAME  # noqa: E402
 
 STEP_EVENTS = {
     dg.DagsterEventType.STEP_START,

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from kam_pipeline.sample_data import generate
+from tools.sample_data import generate
 
 DATA = Path(__file__).resolve().parent / "data"
 GIB = 1024**3

@@ -25,32 +25,36 @@ import polars as pl
 #: (module, attribute, part). The module is where callers look the name up.
 PROBES: tuple[tuple[str, str, str], ...] = (
     ("kam_pipeline.assets.staging", "stage_extract", "parse+validate (stage_extract)"),
-    ("kam_pipeline.staging", "parse_file", "ingest: parse and cast (parse_file)"),
-    ("kam_pipeline.staging", "parse_cached", "ingest: parse or reuse the cached parse (parse_cached)"),
-    ("kam_pipeline.staging", "validate_rows", "validate: contract rules (validate_rows)"),
-    ("kam_pipeline.staging", "derived_columns", "validate: derived check columns (derived_columns)"),
-    ("kam_pipeline.staging", "attach_raw", "validate: raw records of rejections (attach_raw)"),
-    ("kam_pipeline.staging", "later_copies", "validate: key uniqueness across files (later_copies)"),
+    ("kam_pipeline.ingest.staging", "parse_file", "ingest: parse and cast (parse_file)"),
+    ("kam_pipeline.ingest.staging", "parse_cached", "ingest: parse or reuse the cached parse (parse_cached)"),
+    ("kam_pipeline.ingest.staging", "validate_rows", "validate: contract rules (validate_rows)"),
+    ("kam_pipeline.ingest.staging", "derived_columns", "validate: derived check columns (derived_columns)"),
+    ("kam_pipeline.ingest.staging", "attach_raw", "validate: raw records of rejections (attach_raw)"),
+    ("kam_pipeline.ingest.staging", "later_copies", "validate: key uniqueness across files (later_copies)"),
     ("kam_pipeline.assets.staging", "check_sample", "validate: Great Expectations sample (check_sample)"),
     ("kam_pipeline.assets.staging", "run_suite", "validate: Great Expectations (run_suite)"),
-    ("kam_pipeline.staging", "fingerprint", "validate: fingerprint of the inputs (validation_store.fingerprint)"),
-    ("kam_pipeline.staging", "load", "validate: load a stored validation (validation_store.load)"),
-    ("kam_pipeline.warehouse", "stage_view", "write: staging view and its row count (stage_view)"),
+    (
+        "kam_pipeline.ingest.staging",
+        "fingerprint",
+        "validate: fingerprint of the inputs (validation_store.fingerprint)",
+    ),
+    ("kam_pipeline.ingest.staging", "load", "validate: load a stored validation (validation_store.load)"),
+    ("kam_pipeline.warehouse.database", "stage_view", "write: staging view and its row count (stage_view)"),
     ("kam_pipeline.assets.staging", "_group_results", "validate: check results (_group_results)"),
-    ("kam_pipeline.warehouse", "replace_table", "write: DuckDB replace_table"),
-    ("kam_pipeline.warehouse", "replace_rows", "write: DuckDB replace_rows"),
-    ("kam_pipeline.warehouse", "read_table", "read: DuckDB read_table"),
+    ("kam_pipeline.warehouse.database", "replace_table", "write: DuckDB replace_table"),
+    ("kam_pipeline.warehouse.database", "replace_rows", "write: DuckDB replace_rows"),
+    ("kam_pipeline.warehouse.database", "read_table", "read: DuckDB read_table"),
     ("kam_pipeline.assets.segmentation", "build_customer_segments", "compute: build_customer_segments"),
     ("kam_pipeline.segmentation.segments", "customer_revenue", "compute: customer_revenue (scan of lines)"),
     ("kam_pipeline.assets.quality", "unmapped_customers", "compute: unmapped_customers (scan of lines)"),
     ("kam_pipeline.assets.publish", "publish", "publish: build file and swap (publish)"),
-    ("kam_pipeline.publish", "_copy_declared_tables", "publish: copy tables (_copy_declared_tables)"),
+    ("kam_pipeline.warehouse.publish", "_copy_declared_tables", "publish: copy tables (_copy_declared_tables)"),
 )
 
 PARQUET_WRITE = "write: Parquet (DataFrame.write_parquet)"
 #: `warehouse.connect` is a context manager: its exit closes the connection,
 #: which checkpoints what the step wrote (the write's second half).
-CLOSE = ("kam_pipeline.warehouse", "connect", "write: DuckDB close/checkpoint (warehouse.connect exit)")
+CLOSE = ("kam_pipeline.warehouse.database", "connect", "write: DuckDB close/checkpoint (warehouse.connect exit)")
 
 calls: list[tuple[str, float, float]] = []
 missing: list[str] = []

@@ -4,7 +4,7 @@
 
 (a) swap:     build the complete new file next to the published one (one
               transaction, CHECKPOINT, close, fsync), `os.replace` it onto the
-              published path, fsync the directory (kam_pipeline/publish.py).
+              published path, fsync the directory (kam_pipeline/warehouse/publish.py).
 (b) in place: open the published file read-write and replace every table in
               one transaction (retrying the connection while readers hold it).
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from kam_pipeline.publish import fsync
+from kam_pipeline.warehouse.publish import fsync
 
 READER_INTERVAL = 0.05
 

@@ -174,7 +174,7 @@ class Settings(_Section):
 
     def parsed_dir(self, extract: str) -> Path:
         """Parsed rows of an extract's landing files, one Parquet file each
-        (kam_pipeline/parse_cache.py)."""
+        (kam_pipeline/ingest/parse_cache.py)."""
         return self.work_dir / "parsed" / extract
 
 

@@ -26,6 +26,6 @@ CREATE TABLE meta.table_versions (
 );
 COMMENT ON TABLE meta.table_versions IS 'What each staging table was built from: a table is copied into a new published file only when its version changes.';
 COMMENT ON COLUMN meta.table_versions.table_name IS 'Qualified table name, for example staging.invoice_lines.';
-COMMENT ON COLUMN meta.table_versions.version IS 'Digest of the parsed files, rule context, settings and code its rows derive from (kam_pipeline/validation_store.py).';
+COMMENT ON COLUMN meta.table_versions.version IS 'Digest of the parsed files, rule context, settings and code its rows derive from (kam_pipeline/ingest/validation_store.py).';
 COMMENT ON COLUMN meta.table_versions.written_by_run IS 'The run that wrote the current rows.';
 COMMENT ON COLUMN meta.table_versions.row_count IS 'Rows of the table at that version.';

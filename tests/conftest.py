@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import pytest
-
-from kam_pipeline.resources import SettingsResource
+from kam_pipeline.assets.resources import SettingsResource
 
 AS_OF = "2026-11-28"
 

@@ -1,4 +1,4 @@
-"""Charts (kam_pipeline/charts.py) and the static HTML report (kam_pipeline/report.py).
+"""Charts (kam_pipeline/report/charts.py) and the static HTML report (kam_pipeline/report/html.py).
 
 The frames are generated with the marts' columns and a fixed seed; the large
 case has 100 000 customers (as many as the charts are sized for).
@@ -19,8 +19,8 @@ import polars as pl
 import pytest
 from matplotlib import image
 
-from kam_pipeline import charts
-from kam_pipeline.report import chart_metadata, write_report
+from kam_pipeline.report import charts
+from kam_pipeline.report.html import chart_metadata, write_report
 from kam_pipeline.segmentation.tiers import tier
 
 AS_OF = date(2026, 11, 28)

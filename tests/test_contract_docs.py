@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from kam_pipeline.contract.docs import render
+from kam_pipeline.ingest.contract.docs import render
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "extracts.md"
 
 
 def test_extracts_doc_matches_the_contract() -> None:
     assert DOC.read_text(encoding="utf-8") == render(), (
-        "docs/extracts.md is stale: run `python -m kam_pipeline.contract.docs > docs/extracts.md`"
+        "docs/extracts.md is stale: run `python -m kam_pipeline.ingest.contract.docs > docs/extracts.md`"
     )

@@ -1,7 +1,7 @@
 """The code location loads, and its shape changes only on purpose."""
 
-from kam_pipeline.definitions import defs
-from kam_pipeline.schedules import JOB_NAME
+from kam_pipeline.assets.definitions import defs
+from kam_pipeline.assets.schedules import JOB_NAME
 
 EXPECTED_ASSETS = {
     "staging/account_managers",
@@ -51,7 +51,7 @@ def test_staging_assets_carry_checks_per_rule_group() -> None:
 
 
 def test_every_table_asset_shows_owners_and_the_published_column_comments() -> None:
-    from kam_pipeline.schema import declared_tables
+    from kam_pipeline.warehouse.schema import declared_tables
 
     for spec in defs.resolve_all_asset_specs():
         assert spec.owners, spec.key

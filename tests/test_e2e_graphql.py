@@ -30,10 +30,10 @@ import duckdb
 import pytest
 import requests
 from dagster_graphql import DagsterGraphQLClient
+from kam_pipeline.assets.definitions import defs
+from kam_pipeline.assets.schedules import JOB_NAME
 
-from kam_pipeline.definitions import defs
-from kam_pipeline.sample_data import generate
-from kam_pipeline.schedules import JOB_NAME
+from tools.sample_data import generate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import polars as pl
 
-from kam_pipeline.contract import EXTRACTS_BY_NAME
-from kam_pipeline.invoice_days import daily_totals
-from kam_pipeline.parsing import parse_file
-from kam_pipeline.sample_data import generate
+from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
+from kam_pipeline.ingest.parsing import parse_file
 from kam_pipeline.segmentation import build_customer_segments
+from kam_pipeline.segmentation.daily_totals import daily_totals
+from kam_pipeline.segmentation.unmapped import unmapped_customers
 from kam_pipeline.segmentation.windows import reporting_windows
 from kam_pipeline.settings import SegmentationSettings
-from kam_pipeline.unmapped import unmapped_customers
+from tools.sample_data import generate
 
 AS_OF = date(2026, 11, 28)
 

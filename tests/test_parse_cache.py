@@ -4,8 +4,8 @@ import os
 from datetime import date
 from pathlib import Path
 
-from kam_pipeline.contract import EXTRACTS_BY_NAME
-from kam_pipeline.staging import rule_context, stage_extract
+from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
+from kam_pipeline.ingest.staging import rule_context, stage_extract
 
 from .conftest import TINY, write_landing
 
@@ -15,7 +15,7 @@ AS_OF = date(2026, 11, 28)
 
 
 def _stage(landing: Path, cache: Path):
-    from kam_pipeline.parsing import parse_file
+    from kam_pipeline.ingest.parsing import parse_file
 
     customers = parse_file(CUSTOMERS, landing / "erp" / "customers.csv", "c").rows
     fx = parse_file(EXTRACTS_BY_NAME["fx_rates"], landing / "erp" / "fx_rates.csv", "f").rows

@@ -5,9 +5,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kam_pipeline.contract import EXTRACTS_BY_NAME
 from kam_pipeline.errors import ExtractError
-from kam_pipeline.parsing import attach_raw, parse_file
+from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
+from kam_pipeline.ingest.parsing import attach_raw, parse_file
 
 MANAGERS = EXTRACTS_BY_NAME["account_managers"]
 HEADER = "owner_id,name,role,region,capacity_hours,hourly_cost"

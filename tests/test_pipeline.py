@@ -8,10 +8,10 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
+from kam_pipeline.assets.definitions import defs
+from kam_pipeline.assets.schedules import JOB_NAME
 
-from kam_pipeline.definitions import defs
-from kam_pipeline.sample_data import generate
-from kam_pipeline.schedules import JOB_NAME
+from tools.sample_data import generate
 
 AS_OF = date(2026, 11, 28)
 MONTH_BEFORE = date(2026, 10, 31)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from kam_pipeline import warehouse
-from kam_pipeline.publish import RunRecord, publish
+from kam_pipeline.warehouse import database as warehouse
+from kam_pipeline.warehouse.publish import RunRecord, publish
 
 
 def _work_db(tmp_path: Path) -> Path:

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from kam_pipeline.contract.ddl import render
-from kam_pipeline.schema import SQL_DIR, declared_tables, table_comments
+from kam_pipeline.ingest.contract.ddl import render
+from kam_pipeline.warehouse.schema import SQL_DIR, declared_tables, table_comments
 
 SNAPSHOT = Path(__file__).with_name("published_schema.txt")
 
@@ -14,7 +14,7 @@ def _declared() -> dict[str, str]:
 
 def test_staging_ddl_is_generated_from_the_contract() -> None:
     assert (SQL_DIR / "10_staging.sql").read_text(encoding="utf-8") == render(), (
-        "sql/10_staging.sql is stale: run `python -m kam_pipeline.contract.ddl > sql/10_staging.sql`"
+        "sql/10_staging.sql is stale: run `python -m kam_pipeline.ingest.contract.ddl > sql/10_staging.sql`"
     )
 
 

@@ -16,19 +16,19 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kam_pipeline import sample_data
-from kam_pipeline.contract import EXTRACTS, Extract
-from kam_pipeline.contract.rules import RuleContext, UniqueKey
-from kam_pipeline.hierarchy import resolve_groups
-from kam_pipeline.sample_data import generate
-from kam_pipeline.sample_defects import read_manifest
+from kam_pipeline.ingest.contract import EXTRACTS, Extract
+from kam_pipeline.ingest.contract.rules import RuleContext, UniqueKey
+from kam_pipeline.ingest.hierarchy import resolve_groups
 from kam_pipeline.settings import DEFAULT_CONFIG, load_settings
+from tools import sample_data
+from tools.sample_data import generate
+from tools.sample_defects import read_manifest
 
 AS_OF = date(2026, 11, 28)
 SIZE = {"seed": 7, "accounts": 400, "invoice_lines": 40_000, "as_of": AS_OF}
 PARSE_RULES = {"parse.ragged", "parse.type"}
 ALL_RULES = {rule.name for extract in EXTRACTS for rule in extract.all_rules()}
-#: The second rule a defect cannot help breaking (see kam_pipeline.sample_defects); any other is a dependency.
+#: The second rule a defect cannot help breaking (see tools.sample_defects); any other is a dependency.
 ALSO_BROKEN = {
     "invoice_lines.currency.iso4217": "invoice_lines.currency.fx_rate_exists",
     "opportunities.currency.iso4217": "opportunities.currency.fx_rate_exists",

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from kam_pipeline.assets import landing_sensor as ls
+from kam_pipeline.assets.alerts import alert_message, failure_alert_sensor
+from kam_pipeline.assets.definitions import defs
+from kam_pipeline.assets.resources import SettingsResource
+from kam_pipeline.assets.schedules import JOB_NAME
+from kam_pipeline.assets.sensors import SENSORS
 
-from kam_pipeline import landing_sensor as ls
-from kam_pipeline.alerts import alert_message, failure_alert_sensor
-from kam_pipeline.definitions import defs
-from kam_pipeline.resources import SettingsResource
-from kam_pipeline.sample_data import generate
-from kam_pipeline.schedules import JOB_NAME
-from kam_pipeline.sensors import SENSORS
+from tools.sample_data import generate
 
 from .conftest import AS_OF, TINY, write_landing
 

@@ -7,7 +7,7 @@ import duckdb
 from kam_pipeline.assets.publish import published_warehouse
 from kam_pipeline.assets.staging import STAGING_ASSETS
 
-from kam_pipeline.contract import EXTRACTS
+from kam_pipeline.ingest.contract import EXTRACTS
 
 from .conftest import resources_for
 

@@ -11,12 +11,12 @@ import polars as pl
 import pytest
 from kam_pipeline.assets.staging import STAGING_ASSETS
 
-from kam_pipeline.contract import EXTRACTS_BY_NAME
-from kam_pipeline.contract.rules import UniqueKey
-from kam_pipeline.expectations import run_suite
-from kam_pipeline.sample_data import generate
-from kam_pipeline.sample_defects import read_manifest
-from kam_pipeline.staging import check_sample, rule_context, stage_extract
+from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
+from kam_pipeline.ingest.contract.rules import UniqueKey
+from kam_pipeline.ingest.expectations import run_suite
+from kam_pipeline.ingest.staging import check_sample, rule_context, stage_extract
+from tools.sample_data import generate
+from tools.sample_defects import read_manifest
 
 from .conftest import AS_OF, TINY, resources_for, write_landing
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 
-from kam_pipeline import validation_store
-from kam_pipeline.contract import EXTRACTS_BY_NAME
-from kam_pipeline.parsing import parse_file
-from kam_pipeline.staging import StagedExtract, rule_context, stage_extract
+from kam_pipeline.ingest import validation_store
+from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
+from kam_pipeline.ingest.parsing import parse_file
+from kam_pipeline.ingest.staging import StagedExtract, rule_context, stage_extract
 
 from .conftest import TINY, write_landing
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kam_pipeline import warehouse
+from kam_pipeline.warehouse import database as warehouse
 
 
 def _parsed(tmp_path: Path) -> Path:

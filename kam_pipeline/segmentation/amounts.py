@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from kam_pipeline.contract.extracts import RATE
+from kam_pipeline.ingest.contract.extracts import RATE
 
 #: Published amounts of one customer: reporting currency, cents.
 AMOUNT = pl.Decimal(18, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from kam_pipeline.hierarchy import resolve_groups
+from kam_pipeline.ingest.hierarchy import resolve_groups
 from kam_pipeline.settings import SegmentationSettings
 
 #: Attributes a customer takes from its top account.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from kam_pipeline.contract.extracts import RATE
+from kam_pipeline.ingest.contract.extracts import RATE
 from kam_pipeline.segmentation.amounts import AMOUNT, ratio, ratio_at_least, to_amount
 from kam_pipeline.segmentation.pareto import in_universe
 from kam_pipeline.segmentation.percent_rank import percent_rank_fraction

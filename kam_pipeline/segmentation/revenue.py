@@ -24,7 +24,7 @@ def customer_revenue(
 ) -> pl.DataFrame:
     """Sum the lines of mapped ERP customers per customer, with one collect.
 
-    `lines` are invoice lines or their daily totals (kam_pipeline.invoice_days,
+    `lines` are invoice lines or their daily totals (kam_pipeline.segmentation.daily_totals,
     with a `lines` count): both give the same sums. They are filtered to the
     periods the method reads, converted, aggregated per ERP customer (the
     large step) and only then mapped to customers.

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from kam_pipeline.contract.extracts import EXTRACTS_BY_NAME
+from kam_pipeline.ingest.contract.extracts import EXTRACTS_BY_NAME
 from kam_pipeline.segmentation import build_customer_segments
 from kam_pipeline.settings import SegmentationSettings
 

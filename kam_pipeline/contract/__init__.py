@@ -1,5 +1,0 @@
-"""The extract contract: declared once, enforced by ingestion and validation."""
-
-from kam_pipeline.contract.extracts import EXTRACTS, EXTRACTS_BY_NAME, Column, Extract
-
-__all__ = ["EXTRACTS", "EXTRACTS_BY_NAME", "Column", "Extract"]

@@ -1,0 +1,191 @@
+"""Staging one extract: find its files, parse, validate, keep every row.
+
+Pure with respect to the warehouse: it reads the landing files and returns
+frames; the Dagster asset decides where they are written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from kam_pipeline.errors import ExtractError
+from kam_pipeline.ingest.contract import Extract
+from kam_pipeline.ingest.contract.extracts import INVOICE_LINES
+from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
+from kam_pipeline.ingest.landing import extract_files
+from kam_pipeline.ingest.parse_cache import parse_cached, prune
+from kam_pipeline.ingest.parsing import SOURCE_FILE, SOURCE_ROW, attach_raw
+from kam_pipeline.ingest.quarantine import empty_rejections
+from kam_pipeline.ingest.validation import derived_columns, later_copies, validate_rows
+from kam_pipeline.ingest.validation_store import StoredValidation, fingerprint, load
+from kam_pipeline.segmentation.daily_totals import stored_daily_totals
+from kam_pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class StagedExtract:
+    """Where the parsed rows are, what was quarantined, and the counts that
+    must reconcile. Accepted rows = parsed rows minus quarantined rows
+    (`accepted_rows`), so they are never copied in Python memory."""
+
+    extract: Extract
+    files: list[str]
+    parsed: list[Path]  # one Parquet file of parsed rows per landing file
+    rows_read: int
+    rejected: pl.DataFrame
+    context: RuleContext  # the rule context including the extract's own accepted keys
+    cache_hits: int
+    fingerprint: str  # of everything the validation depends on (validation_store)
+    reused: StoredValidation | None  # the stored validation of the same inputs, when there is one
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejected.select("source_file", "source_row").n_unique() if len(self.rejected) else 0
+
+    @property
+    def accepted(self) -> pl.LazyFrame:
+        return accepted_rows(self.extract, self.parsed, self.rejected)
+
+
+def accepted_rows(extract: Extract, parsed: list[Path], rejected: pl.DataFrame) -> pl.LazyFrame:
+    """Parsed rows that are not in quarantine: the one definition of "accepted"
+    (`warehouse.stage_view` states it in SQL for DuckDB readers). Without
+    rejections there is nothing to join."""
+    rows = pl.scan_parquet(parsed)
+    if not rejected.is_empty():
+        keys = rejected.select(pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW))
+        rows = rows.join(keys.unique().lazy(), on=[SOURCE_FILE, SOURCE_ROW], how="anti")
+    return rows.select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
+
+
+def _fx_currencies_by(as_of: date) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """Currencies with a rate in the as-of month or earlier: opportunity
+    amounts are converted at the latest such rate (docs/methodology.md)."""
+    month = f"{as_of.year:04d}-{as_of.month:02d}"
+    return lambda f: f.filter(pl.col("month") <= month).select(pl.col("currency").unique().sort().alias("key"))
+
+
+def _reference_keys(as_of: date) -> dict[str, tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]]:
+    """How the accepted rows of an extract become the key set that references
+    to it are checked against (one entry per `References.target`)."""
+    return {
+        "fx_rates": ("fx_rates", lambda f: f.select(pl.concat_str(["currency", "month"], separator="|").alias("key"))),
+        "fx_currencies": ("fx_rates", _fx_currencies_by(as_of)),
+        "account_managers": ("account_managers", lambda f: f.select(pl.col("owner_id").alias("key"))),
+        "crm_accounts": ("crm_accounts", lambda f: f.select(pl.col("account_id").alias("key"))),
+        "erp_customers": ("erp_customers", lambda f: f.select(pl.col("erp_customer_id").alias("key"))),
+    }
+
+
+def referenced_extracts(extract: Extract) -> list[str]:
+    """Other extracts this one's rules refer to (its upstream dependencies)."""
+    sources = _reference_keys(date.min)
+    targets = {sources[r.target][0] for r in extract.rules if isinstance(r, References)}
+    return sorted(t for t in targets if t != extract.name)
+
+
+def rule_context(
+    extract: Extract, accepted: Mapping[str, pl.DataFrame], as_of: date, reporting_currency: str
+) -> RuleContext:
+    """Key sets of every extract this one references, from their accepted rows."""
+    sources = _reference_keys(as_of)
+    keys = {}
+    for rule in extract.rules:
+        if isinstance(rule, References) and rule.target != extract.name:
+            source, to_keys = sources[rule.target]
+            keys[rule.target] = to_keys(accepted[source])
+    return RuleContext(as_of=as_of, reporting_currency=reporting_currency, keys=keys)
+
+
+def check_sample(extract: Extract, parsed: list[Path], rows: int | None, ctx: RuleContext) -> pl.DataFrame:
+    """At most `rows` parsed rows with their derived columns, the same rows on
+    every run (Great Expectations' share of the validation; the quarantine
+    checks every row). Every `k`-th row is taken while streaming, so millions
+    of rows are never loaded for it; the hierarchy needs every account."""
+    scan = pl.scan_parquet(parsed)
+    total = scan.select(pl.len()).collect().item()
+    if rows is not None and total > rows and not any(isinstance(r, AcyclicHierarchy) for r in extract.rules):
+        step = -(-total // rows)
+        scan = scan.with_row_index("_i").filter(pl.col("_i") % step == 0).drop("_i")
+    frame = derived_columns(extract, scan.collect(engine="streaming"), ctx)
+    return frame if rows is None or len(frame) <= rows else frame.sample(n=rows, seed=0)
+
+
+def stage_extract(
+    extract: Extract,
+    landing_dir: Path,
+    ctx: RuleContext,
+    cache_dir: Path,
+    memory_limit: str | None = None,
+    settings_digest: str = "",
+) -> StagedExtract:
+    """Parse (or reuse the parse of) every file of `extract`, then validate
+    every row: file by file for the row rules, across files for unique keys.
+    When a run already validated the same inputs (`settings_digest`: the
+    serialised validation settings), its stored quarantine is reused instead.
+
+    Raises ExtractError for structural problems (no file, missing column,
+    wrong encoding, empty mandatory extract); row problems never raise.
+    """
+    files = extract_files(extract, landing_dir)
+    names = {path.relative_to(landing_dir).as_posix(): path for path in files}
+    cached = [parse_cached(extract, path, name, cache_dir) for name, path in names.items()]
+    prune(cache_dir, cached)
+    rows_read = sum(c.rows_read for c in cached)
+    if rows_read == 0 and not extract.may_be_empty:
+        raise ExtractError(", ".join(names), f"the {extract.name} extract has no data rows", "at least one row")
+    parsed = [c.rows_path for c in cached]
+    key = fingerprint(extract, parsed, ctx, settings_digest)
+    stored = load(cache_dir, key)
+    hits = sum(c.hit for c in cached)
+    if stored is not None:
+        return StagedExtract(extract, list(names), parsed, rows_read, stored.rejected, ctx, hits, key, reused=stored)
+    several = len(parsed) > 1
+    rejected = [empty_rejections(), *[c.rejected for c in cached]]
+    for path in parsed:
+        rejected.append(validate_rows(extract, pl.read_parquet(path), ctx, keys_checked_elsewhere=several).rejected)
+    if several:
+        rejected.append(later_copies(extract, parsed, memory_limit))
+    quarantine = pl.concat(rejected)
+    full_ctx = ctx
+    if any(isinstance(r, References) and r.target == extract.name for r in extract.rules):
+        own = accepted_rows(extract, parsed, quarantine).select(extract.key[0]).collect()
+        full_ctx = RuleContext(ctx.as_of, ctx.reporting_currency, {**ctx.keys, extract.name: own})
+    return StagedExtract(
+        extract=extract,
+        files=list(names),
+        parsed=parsed,
+        rows_read=rows_read,
+        rejected=attach_raw(quarantine, names).sort("source_file", "source_row", "rule"),
+        context=full_ctx,
+        cache_hits=hits,
+        fingerprint=key,
+        reused=None,
+    )
+
+
+def staged_rows(con: duckdb.DuckDBPyConnection, extract: Extract, cache_dir: Path) -> pl.LazyFrame:
+    """The accepted rows of the latest staging of `extract`, as a lazy scan of
+    its parsed files minus its quarantine, for computations that stream over
+    the invoice lines instead of loading them."""
+    rejected = con.sql(
+        "SELECT source_file, source_row FROM quality.rejected_rows WHERE extract = $extract",
+        params={"extract": extract.name},
+    ).pl()
+    return accepted_rows(extract, sorted(cache_dir.glob("*.parquet")), rejected)
+
+
+def invoice_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.LazyFrame:
+    """The accepted invoice lines' daily totals (kam_pipeline.segmentation.daily_totals),
+    computed once per version of the staging table."""
+    return stored_daily_totals(
+        con,
+        settings.work_dir / "invoice_days",
+        lambda: staged_rows(con, INVOICE_LINES, settings.parsed_dir(INVOICE_LINES.name)),
+    )

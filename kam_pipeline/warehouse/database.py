@@ -1,0 +1,142 @@
+"""The pipeline's working DuckDB database (never opened by BI tools).
+
+Every asset writes its table here; the publish step copies the result into
+the file BI tools read (kam_pipeline/warehouse/publish.py), because DuckDB allows one
+writer *or* many readers per file (../shared/FACTS.md). Writes replace a
+whole table, or the rows of one key (an extract, an as-of date), inside one
+transaction, so a rerun replaces exactly what it recomputes. The staging
+tables are views over the parsed Parquet files (`stage_view`), so the
+invoice lines are stored once, in the published file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from kam_pipeline.settings import Settings
+
+SCHEMAS = ("staging", "quality", "marts", "history", "meta")
+VERSIONS = "meta.table_versions"
+
+
+@contextmanager
+def connect(
+    path: Path, *, read_only: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the working database, creating it and its schemas on first use.
+    `memory_limit` caps DuckDB's buffer memory (it spills to disk beyond)."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    try:
+        if not read_only:
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        yield con
+    finally:
+        con.close()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace `table` with `frame` atomically."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
+    """Replace the rows of `table` matching `key` (column = value) with
+    `frame`, in one transaction; creates the table from `frame` if needed."""
+    con.register("_frame", frame)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
+        where = " AND ".join(f"{column} = ?" for column in key)
+        con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_frame")
+
+
+def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    return con.sql(f"SELECT * FROM {table}").pl()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ).fetchall()
+    return bool(found[0][0])
+
+
+def table_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The version `table` was last staged with (`stage_view`)."""
+    recorded = _recorded(con, table)
+    return recorded[0] if recorded and table_exists(con, table) else None
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int] | None:
+    if not table_exists(con, VERSIONS):
+        return None
+    rows = con.execute(f"SELECT version, row_count FROM {VERSIONS} WHERE table_name = ?", [table]).fetchall()
+    return rows[0] if rows else None
+
+
+def stage_view(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    version: str,
+    run_id: str,
+    parquet: list[Path],
+    columns: list[str],
+    extract: str,
+) -> int:
+    """Make `table` the accepted rows of `extract`: a view over its parsed
+    Parquet files minus its rows in quality.rejected_rows (write those first),
+    the SQL form of `staging.accepted_rows` for DuckDB readers (the publish
+    step); the reconciliation check counts it against the rows read.
+
+    The rows stay in the Parquet files, so a large extract is stored once, in
+    the published file, and not also in the working database. `version` (a
+    digest of everything the rows derive from) and the row count are recorded
+    in meta.table_versions; the rows are counted only when the version
+    changes. Returns the row count."""
+    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parquet) + "]"
+    schema, name = table.split(".")
+    is_table = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
+        "AND table_name = ?",
+        [schema, name],
+    ).fetchall()[0][0]
+    if is_table:  # a working database written before staging became views
+        con.execute(f"DROP TABLE {table}")
+    con.execute(
+        f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(columns)} FROM read_parquet({files}) AS p "
+        "ANTI JOIN (SELECT source_file, source_row FROM quality.rejected_rows WHERE extract = "
+        f"'{extract}') AS x ON x.source_file = p._source_file AND x.source_row = p._source_row"
+    )
+    recorded = _recorded(con, table)
+    if recorded and recorded[0] == version:
+        return recorded[1]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    row = pl.DataFrame({"table_name": [table], "version": [version], "written_by_run": [run_id], "row_count": [rows]})
+    replace_rows(con, VERSIONS, row, {"table_name": table})
+    return rows
+
+
+def open_work(settings: Settings) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """The run's working database with the settings' DuckDB memory limit."""
+    return connect(settings.work_db, memory_limit=settings.performance.duckdb_memory_limit)

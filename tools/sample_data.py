@@ -1,0 +1,833 @@
+"""Deterministic sample landing data for demos, tests and benchmarks of the pipeline.
+
+Writes the six extracts of `kam_pipeline.ingest.contract` into a landing directory the
+way the ERP and CRM exports deliver them, with a world that gives segmentation
+something to find: groups of accounts up to three levels deep, heavy-tailed
+(Pareto) revenue across groups, steady, growing, declining, new and lost
+customers, established and young key accounts, ERP customers not mapped to the
+CRM (about 1 % of revenue), several currencies with monthly FX rates.
+
+The same seed and arguments give byte-identical files. Invoice lines are
+generated and written month by month in chunks of at most `CHUNK_LINES`, so ten
+or a hundred million lines need no more memory than the default size.
+`--bad-rows` adds deliberately bad rows (see `tools.sample_defects`).
+
+    python -m tools.sample_data --out data/landing [--invoice-lines 10000000] [--bad-rows]
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+
+from kam_pipeline.ingest.contract import EXTRACTS, Extract
+from tools import sample_defects
+
+Format = Literal["csv", "parquet"]
+
+DEFAULT_AS_OF = date(2026, 11, 28)
+MONTHS = 36  # three years of invoice lines, the last month ending at the as-of date
+CHUNK_LINES = 500_000  # bounds memory; part of the output's identity (chunks draw their own random streams)
+MAX_DEPTH = 3  # levels of subsidiaries below a group's top account
+CREDIT_NOTE_SHARE = 0.04
+UNMAPPED_REVENUE_SHARE = 0.01
+EXPORT_SHARE = 0.06  # customers invoiced in USD whatever their country
+AMOUNT = pl.Decimal(18, 2)  # the ERP exports money with two decimals
+FX_RATE = pl.Decimal(18, 6)
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    region: str
+    currency: str
+    share: float  # of accounts
+    legal_form: str
+    local_name: str
+
+
+COUNTRIES = (
+    Country("DE", "DACH", "EUR", 0.24, "GmbH", "Deutschland"),
+    Country("AT", "DACH", "EUR", 0.05, "GmbH", "Österreich"),
+    Country("CH", "DACH", "CHF", 0.05, "AG", "Schweiz"),
+    Country("SE", "Nordics", "SEK", 0.07, "AB", "Sverige"),
+    Country("DK", "Nordics", "DKK", 0.05, "A/S", "Danmark"),
+    Country("NO", "Nordics", "NOK", 0.04, "AS", "Norge"),
+    Country("FI", "Nordics", "EUR", 0.04, "Oy", "Suomi"),
+    Country("NL", "Benelux", "EUR", 0.09, "B.V.", "Nederland"),
+    Country("BE", "Benelux", "EUR", 0.06, "NV", "Belgium"),
+    Country("LU", "Benelux", "EUR", 0.02, "S.A.", "Luxembourg"),
+    Country("GB", "UK&I", "GBP", 0.14, "Ltd", "UK"),
+    Country("IE", "UK&I", "EUR", 0.03, "Ltd", "Ireland"),
+    Country("ES", "Iberia", "EUR", 0.09, "S.A.", "España"),
+    Country("PT", "Iberia", "EUR", 0.03, "Lda.", "Portugal"),
+)
+
+#: Value of one unit in EUR at the start of the data; monthly rates random-walk from here.
+FX_START = {"USD": 0.92, "GBP": 1.17, "CHF": 1.05, "SEK": 0.087, "DKK": 0.134, "NOK": 0.086}
+CURRENCIES = ("EUR", *FX_START)  # index 0 is the reporting currency: no FX row
+
+#: Industry: (share of groups, word used in account names). Names match the
+#: `spend_per_employee` table of config/kam.toml.
+INDUSTRIES = {
+    "Manufacturing": (0.20, "Industries"),
+    "Chemicals": (0.09, "Chemicals"),
+    "Automotive": (0.10, "Automotive"),
+    "Retail": (0.12, "Retail"),
+    "Healthcare": (0.10, "Medical"),
+    "Logistics": (0.10, "Logistics"),
+    "Food & Beverage": (0.10, "Foods"),
+    "Construction": (0.09, "Construction"),
+    "Technology": (0.10, "Systems"),
+}
+
+#: name, role, region: a KAM team of four in the three largest regions.
+MANAGERS = (
+    ("Katrin Hofmann", "KAM", "DACH"),
+    ("Jonas Weber", "KAM", "DACH"),
+    ("Lena Schmid", "AM", "DACH"),
+    ("Markus Bauer", "AM", "DACH"),
+    ("Erik Lindqvist", "KAM", "Nordics"),
+    ("Sofie Nielsen", "AM", "Nordics"),
+    ("Mikko Virtanen", "AM", "Nordics"),
+    ("Sanne de Vries", "AM", "Benelux"),
+    ("James Whitfield", "KAM", "UK&I"),
+    ("Aoife Byrne", "AM", "UK&I"),
+    ("Oliver Grant", "AM", "UK&I"),
+    ("Lucía Fernández", "AM", "Iberia"),
+)
+
+#: Group lifecycles and their shares; they drive the monthly revenue of every customer of the group.
+LIFECYCLES = ("steady", "growing", "declining", "new", "lost")
+LIFECYCLE_SHARES = (0.60, 0.13, 0.12, 0.08, 0.07)
+STEADY, GROWING, DECLINING, NEW, LOST = range(len(LIFECYCLES))
+
+SEASONALITY = (0.95, 1.0, 1.05, 1.0, 1.0, 1.0, 0.95, 0.8, 1.0, 1.05, 1.05, 0.9)  # January .. December
+WEEKDAY_WEIGHT = (1.0, 1.0, 1.0, 1.0, 1.0, 0.05, 0.02)  # Monday .. Sunday
+NAME_HEADS = (
+    "Nord", "Alp", "Rhein", "Balt", "Vest", "Stern", "Lumi", "Atlan", "Hansa", "Kron",
+    "Fjord", "Delta", "Sol", "Tauern", "Elb", "Moor", "Haven", "Cedar", "Iber", "Falk",
+)  # fmt: skip
+NAME_TAILS = ("tec", "werk", "ica", "on", "ex", "lux", "gard", "mark", "form", "via", "pro", "dyn", "met", "flex")
+PRODUCTS = 600
+
+
+@dataclass(frozen=True)
+class GenerationReport:
+    """What `generate` wrote: rows per extract (bad rows included), files relative to `out`
+    in writing order (the `_SUCCESS` marker last), and injected defects per rule."""
+
+    out: Path
+    rows: dict[str, int]
+    files: list[str]
+    defects: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"wrote {len(self.files)} files to {self.out}"]
+        lines += [f"  {name:<17} {count:>12,} rows" for name, count in self.rows.items()]
+        if self.defects:
+            lines.append(f"  injected {sum(self.defects.values()):,} defects (see _defects.json):")
+            lines += [f"    {rule:<48} {count:>9,}" for rule, count in sorted(self.defects.items())]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class InvoiceModel:
+    """Everything invoice-line generation needs from the world, as arrays.
+
+    `intensity[c, m]` is the probability that a document of month `m` goes to
+    customer `c` (columns sum to 1); `eur_per_unit[k, m]` the FX rate of
+    currency `CURRENCIES[k]`.
+    """
+
+    seed: int
+    as_of: date
+    months: list[date]
+    lines_per_month: np.ndarray
+    customer_ids: pl.Series
+    intensity: np.ndarray
+    customer_currency: np.ndarray
+    customer_discount: np.ndarray
+    eur_per_unit: np.ndarray
+    product_ids: pl.Series
+    product_price: np.ndarray
+    product_pack: np.ndarray
+    product_cost_ratio: np.ndarray  # NaN: no standard cost, the ERP leaves cost_amount empty
+    product_popularity: np.ndarray
+
+    def chunk_sizes(self) -> dict[tuple[int, int], int]:
+        """Lines of every (month, chunk): equal chunks of at most CHUNK_LINES, at least one per month."""
+        sizes = {}
+        for m, total in enumerate(self.lines_per_month.tolist()):
+            parts = max(1, -(-total // CHUNK_LINES))
+            for c in range(parts):
+                sizes[(m, c)] = total // parts + (c < total % parts)
+        return sizes
+
+
+@dataclass(frozen=True)
+class World:
+    """The five small extracts as typed frames, and the model for invoice lines."""
+
+    tables: dict[str, pl.DataFrame]
+    invoices: InvoiceModel
+
+
+def generate(
+    out: Path | str,
+    *,
+    seed: int = 42,
+    accounts: int = 3000,
+    invoice_lines: int = 200_000,
+    as_of: date = DEFAULT_AS_OF,
+    fmt: Format = "csv",
+    bad_rows: bool = False,
+    defect_rate: float | None = None,
+) -> GenerationReport:
+    """Write a complete landing set into `out` and return what was written.
+
+    Files that the contract's patterns match in `out` are replaced, so an old
+    set never mixes with the new one; `_SUCCESS` is removed first and written
+    last. `defect_rate` (implies `bad_rows`) makes about that share of invoice
+    lines bad per defect kind, for benchmarks; without it a handful of each.
+    """
+    if not 50 <= accounts <= 800_000:
+        raise ValueError(f"accounts must be between 50 and 800,000 (ids have six digits), got {accounts}")
+    if invoice_lines < 0:
+        raise ValueError(f"invoice_lines must not be negative, got {invoice_lines}")
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_previous_set(out)
+    world = build_world(seed=seed, accounts=accounts, invoice_lines=invoice_lines, as_of=as_of)
+    injector = None
+    if bad_rows or defect_rate is not None:
+        injector = sample_defects.DefectInjector(
+            out / sample_defects.MANIFEST,
+            seed=seed,
+            as_of=as_of,
+            fmt=fmt,
+            rate=defect_rate,
+            chunk_sizes=world.invoices.chunk_sizes(),
+        )
+    landing = _Landing(out, fmt, injector)
+    for extract in EXTRACTS:
+        if extract.many_files:
+            landing.write_invoice_lines(extract, world.invoices)
+        else:
+            landing.write_table(extract, world.tables[extract.name])
+    defects = {}
+    if injector is not None:
+        defects = injector.close()
+        landing.files.append(sample_defects.MANIFEST)
+    (out / "_SUCCESS").write_bytes(b"")
+    landing.files.append("_SUCCESS")
+    return GenerationReport(out=out, rows=landing.rows, files=landing.files, defects=defects)
+
+
+def _remove_previous_set(out: Path) -> None:
+    (out / "_SUCCESS").unlink(missing_ok=True)
+    (out / sample_defects.MANIFEST).unlink(missing_ok=True)
+    for extract in EXTRACTS:
+        for path in out.glob(extract.pattern):
+            if path.is_file():
+                path.unlink()
+
+
+class _Landing:
+    """Writes extracts to their contract paths, through the defect injector when there is one."""
+
+    def __init__(self, out: Path, fmt: Format, injector: sample_defects.DefectInjector | None) -> None:
+        self.out = out
+        self.fmt = fmt
+        self.injector = injector
+        self.rows: dict[str, int] = {}
+        self.files: list[str] = []
+
+    def _path(self, extract: Extract, stem: str = "") -> tuple[Path, str]:
+        """`erp/fx_rates.*` -> `erp/fx_rates.csv`; `erp/invoice_lines/*` -> `erp/invoice_lines/<stem>.csv`."""
+        rel = extract.pattern.replace("*", f"{stem}.{self.fmt}" if stem else self.fmt)
+        path = self.out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.files.append(rel)
+        return path, rel
+
+    def _open(self, path: Path, extract: Extract) -> _CsvFile | _ParquetFile:
+        return _CsvFile(path, extract) if self.fmt == "csv" else _ParquetFile(path, extract)
+
+    def write_table(self, extract: Extract, frame: pl.DataFrame) -> None:
+        path, rel = self._path(extract)
+        if self.injector is not None:
+            frame = self.injector.insert_rows(extract, frame, rel)
+        with self._open(path, extract) as file:
+            file.append(frame, text=self.injector is not None)
+        self.rows[extract.name] = frame.height
+
+    def write_invoice_lines(self, extract: Extract, model: InvoiceModel) -> None:
+        """One file per month, written chunk by chunk."""
+        sizes = model.chunk_sizes()
+        self.rows[extract.name] = 0
+        for m, month in enumerate(model.months):
+            path, rel = self._path(extract, f"{month:%Y-%m}")
+            with self._open(path, extract) as file:
+                row, first_seq, c = 0, 0, 0
+                while (m, c) in sizes:
+                    frame, documents = invoice_chunk(model, m, c, sizes[(m, c)], first_seq)
+                    if self.injector is not None:
+                        frame = self.injector.corrupt_lines(frame, rel, (m, c), first_row=row + 1)
+                    file.append(frame, text=self.injector is not None)
+                    row, first_seq, c = row + frame.height, first_seq + documents, c + 1
+            self.rows[extract.name] += row
+
+
+class _CsvFile:
+    """One CSV file appended chunk by chunk: typed frames (clean) or text frames (with bad rows)."""
+
+    def __init__(self, path: Path, extract: Extract) -> None:
+        self.extract = extract
+        self.fh = path.open("wb")
+        self.fh.write((",".join(extract.column_names) + "\n").encode())
+
+    def append(self, frame: pl.DataFrame, *, text: bool) -> None:
+        if text:
+            sample_defects.write_csv_text(self.fh, frame, self.extract)
+        else:
+            frame.write_csv(self.fh, include_header=False)
+
+    def __enter__(self) -> _CsvFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fh.close()
+
+
+class _ParquetFile:
+    """One Parquet file in the contract's types, a row group per chunk."""
+
+    def __init__(self, path: Path, extract: Extract) -> None:
+        self.path = path
+        self.extract = extract
+        self.writer: pq.ParquetWriter | None = None
+
+    def append(self, frame: pl.DataFrame, *, text: bool) -> None:
+        typed = sample_defects.to_contract(frame, self.extract) if text else frame.cast(self.extract.schema)
+        table = typed.to_arrow()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self.writer.write_table(table)
+
+    def __enter__(self) -> _ParquetFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.writer is None:  # a month without lines still gets a file with the schema
+            self.append(pl.DataFrame(schema=self.extract.schema), text=False)
+        assert self.writer is not None
+        self.writer.close()
+
+
+# --------------------------------------------------------------------------- world
+
+
+def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) -> World:
+    """The CRM and ERP master data and the invoice model; one random stream, so one seed fixes all."""
+    rng = np.random.default_rng([seed, 0])
+    months = _months(as_of)
+    eur_per_unit = _fx_paths(rng, len(months))
+    managers = _account_managers(rng)
+    crm, lifecycle = _crm_accounts(rng, accounts, managers, as_of)
+    customers, customer_frame = _erp_customers(rng, crm, lifecycle, len(months))
+    opportunities = _opportunities(rng, crm, lifecycle, eur_per_unit[:, -1], as_of)
+    tables = {
+        "fx_rates": _fx_rates(months, eur_per_unit),
+        "account_managers": managers,
+        "crm_accounts": crm.drop("_weight", "_group", "_currency").sort("account_id"),
+        "erp_customers": customer_frame,
+        "opportunities": opportunities,
+    }
+    products = _products(rng)
+    invoices = InvoiceModel(
+        seed=seed,
+        as_of=as_of,
+        months=months,
+        lines_per_month=_lines_per_month(months, as_of, invoice_lines),
+        eur_per_unit=eur_per_unit,
+        **customers,
+        **products,
+    )
+    return World(tables=tables, invoices=invoices)
+
+
+def _months(as_of: date) -> list[date]:
+    first = as_of.year * 12 + as_of.month - MONTHS
+    return [date(i // 12, i % 12 + 1, 1) for i in range(first, first + MONTHS)]
+
+
+def _month_days(month: date, as_of: date) -> np.ndarray:
+    """Days of the month up to the as-of date, as datetime64[D]."""
+    last = min(date(month.year, month.month, calendar.monthrange(month.year, month.month)[1]), as_of)
+    return np.arange(np.datetime64(month, "D"), np.datetime64(last, "D") + 1)
+
+
+def _weekday_weights(days: np.ndarray) -> np.ndarray:
+    """How much business each day sees: little on weekends."""
+    return np.asarray(WEEKDAY_WEIGHT)[(days.astype(np.int64) + 3) % 7]  # 1970-01-01 was a Thursday
+
+
+def _lines_per_month(months: list[date], as_of: date, total: int) -> np.ndarray:
+    """Business days x seasonality x 4 % yearly growth, apportioned exactly (largest remainder)."""
+    weights = np.array(
+        [
+            _weekday_weights(_month_days(m, as_of)).sum() * SEASONALITY[m.month - 1] * 1.04 ** (i / 12)
+            for i, m in enumerate(months)
+        ]
+    )
+    exact = weights / weights.sum() * total
+    lines = np.floor(exact).astype(np.int64)
+    lines[np.argsort(lines - exact, kind="stable")[: total - lines.sum()]] += 1
+    return lines
+
+
+def _fx_paths(rng: np.random.Generator, months: int) -> np.ndarray:
+    """EUR per unit, currencies x months: a random walk of about 1.2 % a month, EUR fixed at 1."""
+    steps = rng.normal(0.0, 0.012, size=(len(FX_START), months))
+    steps[:, 0] = 0.0
+    paths = np.array(list(FX_START.values()))[:, None] * np.exp(np.cumsum(steps, axis=1))
+    return np.vstack([np.ones(months), np.round(paths, 6)])
+
+
+def _fx_rates(months: list[date], eur_per_unit: np.ndarray) -> pl.DataFrame:
+    labels = [f"{m:%Y-%m}" for m in months]
+    return pl.DataFrame(
+        {
+            "currency": np.repeat(CURRENCIES[1:], len(months)),
+            "month": labels * (len(CURRENCIES) - 1),
+            "rate_to_reporting": eur_per_unit[1:].ravel(),
+        }
+    ).with_columns(pl.col("rate_to_reporting").cast(FX_RATE))
+
+
+def _account_managers(rng: np.random.Generator) -> pl.DataFrame:
+    kam = np.array([role == "KAM" for _, role, _ in MANAGERS])
+    capacity = np.where(kam, rng.integers(120, 161, kam.size), rng.integers(150, 171, kam.size)) * 10.0
+    cost = np.where(kam, rng.uniform(80, 120, kam.size), rng.uniform(60, 80, kam.size)).round(2)
+    return pl.DataFrame(
+        {
+            "owner_id": [f"U{1001 + i}" for i in range(len(MANAGERS))],
+            "name": [name for name, _, _ in MANAGERS],
+            "role": [role for _, role, _ in MANAGERS],
+            "region": [region for _, _, region in MANAGERS],
+            "capacity_hours": capacity,
+            "hourly_cost": cost,
+        }
+    ).with_columns(pl.col("hourly_cost").cast(AMOUNT))
+
+
+def _group_sizes(rng: np.random.Generator, accounts: int) -> np.ndarray:
+    """Accounts per group: about two in three groups are a single account, a few have dozens."""
+    sizes = np.minimum(1 + np.floor(rng.pareto(1.4, accounts) * 0.9).astype(np.int64), 60)
+    ends = np.cumsum(sizes)
+    groups = int(np.searchsorted(ends, accounts)) + 1
+    sizes = sizes[:groups].copy()
+    sizes[-1] -= ends[groups - 1] - accounts
+    return sizes
+
+
+def _parents(rng: np.random.Generator, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parent position (-1 for a top account) and local position of every account; groups are stored
+    contiguously. A subsidiary hangs under a random earlier member of its group, at most MAX_DEPTH
+    levels below the top (a random recursive tree, cut at that depth)."""
+    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    local = np.arange(starts.size) - starts
+    parent = np.where(local > 0, starts + np.floor(rng.random(local.size) ** 2 * local).astype(np.int64), -1)
+    depth = np.zeros(local.size, dtype=np.int64)
+    for j in range(1, int(sizes.max())):
+        at = np.flatnonzero(local == j)
+        up = parent[at]
+        parent[at] = np.where(depth[up] >= MAX_DEPTH, parent[up], up)
+        depth[at] = depth[parent[at]] + 1
+    return parent, local
+
+
+def _pick(rng: np.random.Generator, choices: Sequence[str], size: int, p: Sequence[float]) -> np.ndarray:
+    weights = np.asarray(p, dtype=float)
+    return np.asarray(choices)[rng.choice(len(choices), size=size, p=weights / weights.sum())]
+
+
+def _name_heads(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Made-up company names such as `Rheinwerk` or `Fjordlux`."""
+    return np.char.add(
+        np.asarray(NAME_HEADS)[rng.integers(0, len(NAME_HEADS), n)],
+        np.asarray(NAME_TAILS)[rng.integers(0, len(NAME_TAILS), n)],
+    )
+
+
+def _crm_accounts(
+    rng: np.random.Generator, n: int, managers: pl.DataFrame, as_of: date
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Accounts in their group hierarchy, and the lifecycle of every group (index into LIFECYCLES).
+
+    The frame keeps private columns: `_weight` (expected share of revenue, 0 for
+    prospects without ERP customers), `_group` and `_currency` (of its country).
+    """
+    sizes = _group_sizes(rng, n)
+    groups = sizes.size
+    parent, local = _parents(rng, sizes)
+    group = np.repeat(np.arange(groups), sizes)
+    top = local == 0
+
+    group_weight = (rng.pareto(1.16, groups) + 1.0) * sizes**0.3
+    raw_share = rng.gamma(0.8, size=n) * np.where(top, 2.0, 1.0)
+    size_signal = group_weight[group] * raw_share / np.bincount(group, raw_share)[group]
+    customer = rng.random(n) > np.where(sizes[group] == 1, 0.10, 0.12)  # the rest are prospects
+    share = raw_share * customer
+    group_share = np.bincount(group, share, minlength=groups)
+    weight = np.divide(group_weight[group] * share, group_share[group], out=np.zeros(n), where=group_share[group] > 0)
+
+    lifecycle = rng.choice(len(LIFECYCLES), size=groups, p=LIFECYCLE_SHARES)
+    by_revenue = np.argsort(-(group_weight * (group_share > 0)), kind="stable")
+    n_key = max(3, round(groups * 0.015))
+    key_groups = np.concatenate(
+        [
+            rng.choice(by_revenue[: 2 * n_key], n_key - n_key // 4, replace=False),  # the obvious ones
+            rng.choice(by_revenue[2 * n_key : 6 * n_key], n_key // 4, replace=False),  # candidates to demote
+        ]
+    )
+    lifecycle[key_groups] = np.where(np.isin(lifecycle[key_groups], (NEW, LOST)), STEADY, lifecycle[key_groups])
+
+    codes = [c.code for c in COUNTRIES]
+    shares = [c.share for c in COUNTRIES]
+    group_country = _pick(rng, codes, groups, shares)
+    country = np.where(top | (rng.random(n) < 0.7), group_country[group], _pick(rng, codes, n, shares))
+    by_code = {c.code: c for c in COUNTRIES}
+    region = np.array([by_code[c].region for c in country])
+    industries = list(INDUSTRIES)
+    group_industry = _pick(rng, industries, groups, [s for s, _ in INDUSTRIES.values()])
+    industry = np.where(
+        top | (rng.random(n) < 0.85), group_industry[group], np.asarray(industries)[rng.integers(0, len(industries), n)]
+    )
+
+    owner = _owners(rng, managers, region, group, key_groups)
+
+    employees = np.exp(rng.normal(np.log(150), 0.9, n)) * np.sqrt(size_signal / np.median(size_signal))
+    employees = np.clip(np.round(employees), 3, 250_000)
+    has_employees = rng.random(n) >= 0.1
+    wallet = np.round(employees * 250 * np.exp(rng.normal(0, 0.5, n)), -3)
+    has_wallet = has_employees & (rng.random(n) < 0.3)  # sales estimate it from the headcount
+    position = rng.choice(np.arange(1, 6), size=n, p=(0.1, 0.2, 0.35, 0.25, 0.1))
+    position = np.where(np.isin(lifecycle[group], (DECLINING, LOST)), np.maximum(position - 1, 1), position)
+    key_account = top & np.isin(group, key_groups)
+    young = np.zeros(groups, dtype=bool)  # a third of the key accounts joined less than a year ago
+    young[rng.choice(key_groups, max(1, key_groups.size // 3), replace=False)] = True
+    days_in = np.where(young[group], rng.integers(20, 350, n), rng.integers(400, 2600, n))
+    since = np.datetime64(as_of, "D") - days_in
+
+    numbers = 100_001 + rng.permutation(n)
+    ids = np.char.add("A", numbers.astype(str))
+    heads = _name_heads(rng, groups)
+    words = np.array([INDUSTRIES[i][1] for i in group_industry])
+    forms = np.array([by_code[c].legal_form for c in country])
+    local_names = np.array([by_code[c].local_name for c in country])
+    top_name = np.char.add(np.char.add(heads[group], " "), words[group])
+    name = np.where(top, top_name, np.char.add(np.char.add(heads[group], " "), local_names))
+    name = np.char.add(np.char.add(np.where(top & (sizes[group] > 1), np.char.add(name, " Group"), name), " "), forms)
+
+    frame = pl.DataFrame(
+        {
+            "account_id": ids,
+            "account_name": name,
+            "parent_account_id": pl.Series(np.where(parent >= 0, ids[parent], "")).replace("", None),
+            "industry": industry,
+            "country_code": country,
+            "region": region,
+            "owner_id": owner,
+            "employee_count": pl.Series(employees.astype(np.int64)).scatter(np.flatnonzero(~has_employees), None),
+            "estimated_wallet": pl.Series(wallet).scatter(np.flatnonzero(~has_wallet), None).cast(AMOUNT),
+            "competitive_position": pl.Series(position).scatter(np.flatnonzero(rng.random(n) < 0.15), None),
+            "is_key_account": key_account,
+            "key_account_since": pl.Series(since).scatter(np.flatnonzero(~key_account), None),
+            "_weight": weight,
+            "_group": group,
+            "_currency": [by_code[c].currency for c in country],
+        }
+    )
+    return frame, lifecycle
+
+
+def _owners(
+    rng: np.random.Generator,
+    managers: pl.DataFrame,
+    region: np.ndarray,
+    group: np.ndarray,
+    key_groups: np.ndarray,
+) -> np.ndarray:
+    """A regional AM for ordinary accounts; the whole group of a key account goes to one KAM,
+    from the top account's region when that region has one."""
+    owner = np.empty(region.size, dtype=object)
+    ams = managers.filter(pl.col("role") == "AM")
+    for name in np.unique(region):
+        ids = ams.filter(pl.col("region") == name)["owner_id"].to_numpy()
+        at = np.flatnonzero(region == name)
+        owner[at] = ids[rng.integers(0, ids.size, at.size)]
+    kams = managers.filter(pl.col("role") == "KAM")
+    kam_ids, kam_regions = kams["owner_id"].to_numpy(), kams["region"].to_numpy()
+    first_of_group = np.searchsorted(group, np.arange(group.max() + 1))
+    for g in key_groups:
+        local = kam_ids[kam_regions == region[first_of_group[g]]]
+        pool = local if local.size else kam_ids
+        owner[group == g] = pool[rng.integers(0, pool.size)]
+    return owner.astype(str)
+
+
+def _erp_customers(
+    rng: np.random.Generator, crm: pl.DataFrame, group_lifecycle: np.ndarray, months: int
+) -> tuple[dict[str, Any], pl.DataFrame]:
+    """ERP customers (1-3 per CRM customer account, plus unmapped ones) and their monthly intensity.
+
+    Unmapped customers are scaled to UNMAPPED_REVENUE_SHARE of every month.
+    """
+    mapped_accounts = np.flatnonzero(crm["_weight"].to_numpy() > 0)
+    per_account = 1 + (rng.random(mapped_accounts.size) < 0.18) + (rng.random(mapped_accounts.size) < 0.04)
+    account = np.repeat(mapped_accounts, per_account)
+    ordinal = np.arange(account.size) - np.repeat(np.cumsum(per_account) - per_account, per_account)
+    split = rng.gamma(1.0, size=account.size)
+    split /= np.bincount(account, split, minlength=crm.height)[account]
+    weight = crm["_weight"].to_numpy()[account] * split
+    group = crm["_group"].to_numpy()[account]
+    lifecycle = group_lifecycle[group]
+    mapped = len(account)
+
+    unmapped = max(3, round(mapped * 0.05))
+    by_code = {c.code: c for c in COUNTRIES}
+    u_country = _pick(rng, list(by_code), unmapped, [c.share for c in COUNTRIES])
+    u_names = np.char.add(
+        np.char.add(_name_heads(rng, unmapped), " "),
+        np.array([by_code[c].legal_form for c in u_country]),
+    )
+
+    t = (np.arange(months) - (months - 1)) / 12.0  # years before the as-of month
+    growth = np.select(
+        [lifecycle == GROWING, lifecycle == DECLINING, lifecycle == NEW],
+        [rng.uniform(0.15, 0.45, mapped), rng.uniform(-0.6, -0.25, mapped), np.full(mapped, 0.3)],
+        rng.normal(0.0, 0.04, mapped),
+    )
+    start = np.where(lifecycle == NEW, rng.integers(months - 15, months - 2, mapped), 0)
+    end = np.where(lifecycle == LOST, rng.integers(months - 18, months - 4, mapped), months - 1)
+    month = np.arange(months)
+    active = (month[None, :] >= start[:, None]) & (month[None, :] <= end[:, None])
+    noise = np.exp(rng.normal(0.0, 0.25, (mapped + unmapped, months)))
+    mapped_i = weight[:, None] * np.exp(growth[:, None] * t[None, :]) * active * noise[:mapped]
+    unmapped_i = np.exp(rng.normal(0.0, 0.8, unmapped))[:, None] * noise[mapped:]
+    intensity = np.vstack(
+        [
+            mapped_i / mapped_i.sum(axis=0) * (1 - UNMAPPED_REVENUE_SHARE),
+            unmapped_i / unmapped_i.sum(axis=0) * UNMAPPED_REVENUE_SHARE,
+        ]
+    )
+
+    country = np.concatenate([crm["country_code"].to_numpy()[account], u_country])
+    home = np.array([CURRENCIES.index(by_code[c].currency) for c in country])
+    swiss_in_euro = (country == "CH") & (rng.random(country.size) < 0.3)
+    currency = np.where(rng.random(country.size) < EXPORT_SHARE, CURRENCIES.index("USD"), home)
+    currency = np.where(swiss_in_euro, 0, currency)
+
+    ids = np.char.add("C", (1_000_001 + rng.permutation(mapped + unmapped)).astype(str))
+    account_names = crm["account_name"].to_numpy()[account].astype(str)
+    names = np.where(
+        ordinal > 0,
+        np.char.add(account_names, np.char.add(" (ship-to ", np.char.add((ordinal + 1).astype(str), ")"))),
+        account_names,
+    )
+    frame = pl.DataFrame(
+        {
+            "erp_customer_id": ids,
+            "crm_account_id": pl.Series(np.concatenate([crm["account_id"].to_numpy()[account], [None] * unmapped])),
+            "customer_name": np.concatenate([names, u_names]),
+            "country_code": country,
+        },
+        schema={
+            "erp_customer_id": pl.String,
+            "crm_account_id": pl.String,
+            "customer_name": pl.String,
+            "country_code": pl.String,
+        },
+    ).sort("erp_customer_id")
+    arrays = {
+        "customer_ids": pl.Series(ids),
+        "intensity": intensity,
+        "customer_currency": currency,
+        "customer_discount": rng.uniform(0.0, 0.12, country.size),
+    }
+    return arrays, frame
+
+
+def _opportunities(
+    rng: np.random.Generator, crm: pl.DataFrame, group_lifecycle: np.ndarray, eur_per_unit: np.ndarray, as_of: date
+) -> pl.DataFrame:
+    """About 1.5 opportunities per account, more on bigger accounts; declining and lost groups lose more deals."""
+    n = round(crm.height * 1.5)
+    weight = crm["_weight"].to_numpy()
+    p = np.sqrt(weight) + np.sqrt(weight).mean() * 0.5
+    account = rng.choice(crm.height, size=n, p=p / p.sum())
+    troubled = np.isin(group_lifecycle[crm["_group"].to_numpy()[account]], (DECLINING, LOST))
+    u = rng.random(n)
+    status = np.where(
+        troubled,
+        np.select([u < 0.25, u < 0.45], ["OPEN", "WON"], "LOST"),
+        np.select([u < 0.35, u < 0.70], ["OPEN", "WON"], "LOST"),
+    )
+    created = np.datetime64(as_of, "D") - rng.integers(0, 730, n)
+    closed = np.minimum(created + rng.integers(14, 200, n), np.datetime64(as_of, "D"))
+    close = np.where(status == "OPEN", created + rng.integers(30, 270, n), closed)
+    probability = np.select([status == "WON", status == "LOST"], [1.0, 0.0], rng.choice(np.arange(1, 10) / 10, size=n))
+    currency = crm["_currency"].to_numpy()[account]
+    eur_amount = np.exp(rng.normal(np.log(20_000), 1.0, n)) * (1 + np.sqrt(weight[account] / weight.mean()))
+    rate = eur_per_unit[[CURRENCIES.index(c) for c in currency]]
+    order = np.argsort(created, kind="stable")
+    return pl.DataFrame(
+        {
+            "opportunity_id": [f"OPP-{i:06d}" for i in range(1, n + 1)],
+            "account_id": crm["account_id"].to_numpy()[account][order],
+            "status": status[order],
+            "amount": np.maximum(np.round(eur_amount / rate, -2), 500.0)[order],
+            "currency": currency[order],
+            "probability": probability[order],
+            "created_date": created[order],
+            "close_date": close[order],
+        }
+    ).with_columns(pl.col("amount").cast(AMOUNT))
+
+
+def _products(rng: np.random.Generator) -> dict[str, Any]:
+    popularity = 1.0 / np.arange(1, PRODUCTS + 1) ** 0.9
+    cost_ratio = rng.uniform(0.5, 0.85, PRODUCTS)
+    cost_ratio[rng.random(PRODUCTS) < 0.08] = np.nan
+    return {
+        "product_ids": pl.Series([f"P-{10_001 + i}" for i in range(PRODUCTS)]),
+        "product_price": np.round(np.exp(rng.normal(np.log(40), 1.1, PRODUCTS)), 2) + 0.5,
+        "product_pack": rng.choice([1, 1, 1, 5, 10, 25], size=PRODUCTS),
+        "product_cost_ratio": cost_ratio,
+        "product_popularity": rng.permutation(popularity / popularity.sum()),
+    }
+
+
+# --------------------------------------------------------------------------- invoice lines
+
+
+def invoice_chunk(model: InvoiceModel, m: int, c: int, n: int, first_seq: int) -> tuple[pl.DataFrame, int]:
+    """`n` typed invoice lines of month `m`, chunk `c`, numbered from document `first_seq`.
+
+    Returns the lines and the number of documents they span. Each chunk has its
+    own random stream, so chunks are reproducible independently of each other.
+    """
+    rng = np.random.default_rng([model.seed, 1, m, c])
+    lines_per_doc = _document_sizes(rng, n)
+    docs = lines_per_doc.size
+    credit = rng.random(docs) < CREDIT_NOTE_SHARE
+    customer = rng.choice(model.intensity.shape[0], size=docs, p=model.intensity[:, m])
+    days = _month_days(model.months[m], model.as_of)
+    weights = _weekday_weights(days)
+    day = days[np.sort(rng.choice(days.size, size=docs, p=weights / weights.sum()))]
+
+    doc = np.repeat(np.arange(docs), lines_per_doc)
+    line_no = np.arange(n) - np.repeat(np.cumsum(lines_per_doc) - lines_per_doc, lines_per_doc) + 1
+    is_credit = credit[doc]
+    cust = customer[doc]
+    product = rng.choice(PRODUCTS, size=n, p=model.product_popularity)
+    quantity = rng.geometric(0.25, n) * model.product_pack[product]
+    quantity = np.where(is_credit, -np.maximum(quantity // 3, 1), quantity)
+    rate = model.eur_per_unit[model.customer_currency[cust], m]
+    list_value = quantity * model.product_price[product] / rate
+    net = np.round(list_value * (1 - model.customer_discount[cust]) * np.exp(rng.normal(0, 0.05, n)), 2)
+    net = np.where(is_credit, np.minimum(net, -0.01), np.maximum(net, 0.01))
+    cost = np.round(list_value * model.product_cost_ratio[product], 2)
+    cost[rng.random(n) < 0.02] = np.nan
+
+    document_ids = pl.DataFrame({"credit": credit, "seq": np.arange(first_seq + 1, first_seq + docs + 1)}).select(
+        pl.concat_str(
+            pl.when(pl.col("credit")).then(pl.lit("CN")).otherwise(pl.lit("IN")),
+            pl.lit(f"-{model.months[m]:%Y%m}-"),
+            pl.col("seq").cast(pl.String).str.zfill(7),
+        )
+    )
+    frame = pl.DataFrame(
+        {
+            "invoice_id": document_ids.to_series().gather(doc),
+            "line_no": line_no,
+            "document_type": pl.Series(["INVOICE", "CREDIT_NOTE"]).gather(is_credit.astype(np.int64)),
+            "invoice_date": day[doc],
+            "erp_customer_id": model.customer_ids.gather(cust),
+            "product_id": model.product_ids.gather(product),
+            "quantity": quantity,
+            "net_amount": pl.Series(net).cast(AMOUNT),
+            "cost_amount": pl.Series(cost, nan_to_null=True).cast(AMOUNT),
+            "currency": pl.Series(CURRENCIES).gather(model.customer_currency[cust]),
+        }
+    )
+    return frame, docs
+
+
+def _document_sizes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Lines per document (geometric, mean about 3, at most 40), summing to exactly `n`."""
+    sizes = np.empty(0, dtype=np.int64)
+    while sizes.sum() < n:
+        sizes = np.concatenate([sizes, np.minimum(rng.geometric(0.3, n // 3 + 16), 40)])
+    ends = np.cumsum(sizes)
+    docs = int(np.searchsorted(ends, n)) + 1 if n else 0
+    sizes = sizes[:docs]
+    if docs:
+        sizes[-1] -= ends[docs - 1] - n
+    return sizes
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.sample_data",
+        description="Write a deterministic sample landing set (ERP and CRM extracts) for the KAM pipeline.",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="landing directory; extract files in it are replaced")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--accounts", type=int, default=3000, help="CRM accounts (default 3000)")
+    parser.add_argument("--invoice-lines", type=int, default=200_000, help="invoice lines in total (default 200000)")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF, help="last invoice date, YYYY-MM-DD")
+    parser.add_argument("--format", dest="fmt", choices=("csv", "parquet"), default="csv")
+    parser.add_argument("--bad-rows", action="store_true", help="inject a handful of bad rows of every kind")
+    parser.add_argument(
+        "--defect-rate", type=float, help="share of invoice lines made bad per defect kind (implies --bad-rows)"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        report = generate(
+            args.out,
+            seed=args.seed,
+            accounts=args.accounts,
+            invoice_lines=args.invoice_lines,
+            as_of=args.as_of,
+            fmt=args.fmt,
+            bad_rows=args.bad_rows,
+            defect_rate=args.defect_rate,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(report.summary())
+    print(f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
