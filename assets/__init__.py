@@ -1,1 +1,1 @@
-"""Dagster asset definitions of the KAM pipeline (installed as kam_pipeline.assets)."""
+"""Dagster asset definitions of the KAM pipeline (installed as assets)."""

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import dagster as dg
-from kam_pipeline.assets.landing_sensor import AS_OF_TAG
-from kam_pipeline.assets.schedules import nightly_job
+
+from assets.nightly import AS_OF_TAG, nightly_job
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo

@@ -10,10 +10,11 @@ import sys
 from datetime import date
 
 import dagster as dg
-from kam_pipeline.assets.definitions import defs
-from kam_pipeline.assets.schedules import JOB_NAME
 
+from assets.definitions import defs
+from assets.nightly import AS_OF_TAG, JOB_NAME, as_of_run_config
 from kam_pipeline.report.summary import run_summary
+from kam_pipeline.settings import SettingsError, load_settings
 
 
 def _instance() -> dg.DagsterInstance:
@@ -33,25 +34,30 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
                 error = error.cause
             if error:
                 return f"{event.step_key}: {error.message.strip().splitlines()[-1]}"
+        if event.is_failure and event.event_type == dg.DagsterEventType.RUN_FAILURE and event.message:
+            return event.message.strip().splitlines()[0]
     return "the run failed (see the Dagster run log)"
 
 
 def run(as_of: str | None) -> int:
-    settings = {"as_of": as_of} if as_of else {}
-    job = defs.resolve_job_def(JOB_NAME)
+    try:  # the same resolution the run's resource does; a bad setting is one line here
+        settings = load_settings(as_of=as_of)
+    except SettingsError as exc:
+        print(f"error: settings: {exc}", file=sys.stderr)
+        return 1
+    day = settings.as_of.isoformat()
+    job = defs().resolve_job_def(JOB_NAME)
     log_level = os.environ.get("KAM_LOG_LEVEL", "CRITICAL")
     result = job.execute_in_process(
         instance=_instance(),
-        run_config={
-            "resources": {"settings": {"config": settings}},
-            "loggers": {"console": {"config": {"log_level": log_level}}},
-        },
+        run_config={**as_of_run_config(day), "loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags={AS_OF_TAG: day},
         raise_on_error=False,
     )
     if not result.success:
         print(f"error: {_first_error(result)}", file=sys.stderr)
         return 1
-    print(run_summary(as_of))
+    print(run_summary(settings.warehouse_path))
     return 0
 
 

@@ -1,56 +1,68 @@
-"""The Dagster code location: assets, checks, job, schedule and resources.
+"""The Dagster code location: every stage's definitions, assembled.
 
-`dagster dev` finds this module through [tool.dagster] in pyproject.toml.
-Only assembly and cross-cutting policy live here; each stage's assets are in
-the top-level assets/ folder (installed as kam_pipeline.assets).
+`dagster dev` and `dg dev` find this module through [tool.dagster] and
+[tool.dg] in pyproject.toml. Only assembly and cross-cutting policy live
+here (owners and table metadata from sql/, the marts' freshness policy, the
+in-process executor); each stage's assets, checks and sensors are in their
+own module beside it. The definitions are built when the code location
+loads, not at import: the settings that shape them (schedule, sensor
+interval, freshness window) are read then, and a broken settings file leaves
+the defaults in place so the location still loads and each run reports the
+problem in one line.
 """
 
+from __future__ import annotations
+
+import logging
 from datetime import timedelta
 
 import dagster as dg
-from kam_pipeline.assets.kam import kam_candidates, kam_programme, resource_allocation, tier_migration_matrix
-from kam_pipeline.assets.metadata import with_warehouse_metadata
-from kam_pipeline.assets.publish import published_warehouse
-from kam_pipeline.assets.quality import quality_unmapped_customers
-from kam_pipeline.assets.report import kam_report
-from kam_pipeline.assets.resources import SettingsResource
-from kam_pipeline.assets.schedules import build_nightly_schedule, nightly_job
-from kam_pipeline.assets.segmentation import customer_segments, segment_summary
-from kam_pipeline.assets.sensors import SENSORS
-from kam_pipeline.assets.staging import STAGING_ASSETS
 
-settings_resource = SettingsResource()
-
-settings = settings_resource.load()
+from assets.alerts import failure_alert_sensor
+from assets.kam import allocation, kam_candidates, kam_programme, manager_load, tier_migration_matrix
+from assets.metadata import with_warehouse_metadata
+from assets.nightly import build_nightly_schedule, nightly_job
+from assets.publish import published_warehouse
+from assets.quality import quality_unmapped_customers
+from assets.report import kam_report
+from assets.resources import SettingsResource
+from assets.segmentation import customer_segments, segment_summary
+from assets.staging import STAGING_ASSETS, build_landing_sensor
+from kam_pipeline.settings import definition_settings
 
 MART_ASSETS = [
     customer_segments,
     segment_summary,
     kam_candidates,
-    resource_allocation,
+    allocation,
+    manager_load,
     kam_programme,
     tier_migration_matrix,
 ]
 
-#: Marts older than this are flagged in the UI (a missed night); Dagster's
-#: freshness daemon evaluates the policy, no sensor needed.
-MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=settings.freshness.marts_max_age_hours))
 
+@dg.definitions
+def defs() -> dg.Definitions:
+    settings, problem = definition_settings()
+    if problem:
+        logging.getLogger(__name__).warning(f"settings: {problem}; the definitions use the defaults")
+    # Marts older than this are flagged in the UI (a missed night); Dagster's
+    # freshness daemon evaluates the policy, no sensor needed.
+    freshness = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=settings.freshness.marts_max_age_hours))
 
-def _mart_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
-    return with_warehouse_metadata(spec).replace_attributes(freshness_policy=MART_FRESHNESS)
+    def mart_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+        return with_warehouse_metadata(spec).replace_attributes(freshness_policy=freshness)
 
-
-defs = dg.Definitions(
-    assets=[
-        *dg.map_asset_specs(
-            with_warehouse_metadata, [*STAGING_ASSETS, quality_unmapped_customers, published_warehouse, kam_report]
-        ),
-        *dg.map_asset_specs(_mart_policy, MART_ASSETS),
-    ],
-    jobs=[nightly_job],
-    schedules=[build_nightly_schedule(settings_resource)],
-    sensors=SENSORS,
-    resources={"settings": settings_resource},
-    executor=dg.in_process_executor,
-)
+    return dg.Definitions(
+        assets=[
+            *dg.map_asset_specs(
+                with_warehouse_metadata, [*STAGING_ASSETS, quality_unmapped_customers, published_warehouse, kam_report]
+            ),
+            *dg.map_asset_specs(mart_policy, MART_ASSETS),
+        ],
+        jobs=[nightly_job],
+        schedules=[build_nightly_schedule(settings.schedule)],
+        sensors=[build_landing_sensor(settings.sensors), failure_alert_sensor],
+        resources={"settings": SettingsResource()},
+        executor=dg.in_process_executor,
+    )

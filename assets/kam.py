@@ -1,42 +1,43 @@
-"""KAM assets: candidates and decisions, resource allocation and load, the
-programme's return per snapshot, and tier migration (docs/methodology.md, §K1–§K10)."""
+"""KAM decisions: candidates and decisions, resource allocation, account-manager
+load, the programme's return per snapshot, and tier migration
+(docs/methodology.md, §K1–§K10)."""
+
+from __future__ import annotations
 
 import dagster as dg
 import polars as pl
-from kam_pipeline.assets.metadata import chart, markdown_table
-from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline.kam import allocate_resources, programme_return, select_key_accounts, tier_migration
+from assets.metadata import chart, markdown_table
+from assets.tables import Tables, warehouse_asset
+from kam_pipeline.kam import (
+    account_manager_load,
+    programme_return,
+    resource_allocation,
+    select_key_accounts,
+    tier_migration,
+)
 from kam_pipeline.report.charts import load_chart, migration_chart
-from kam_pipeline.warehouse import database as warehouse
 
-SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
-CANDIDATES = dg.AssetKey(["marts", "kam_candidates"])
-MANAGERS = dg.AssetKey(["staging", "account_managers"])
-KAM_TAGS = {"stage": "decide"}
+SEGMENTS = "marts.customer_segments"
+CANDIDATES = "marts.kam_candidates"
+MANAGERS = "staging.account_managers"
+KAM_ASSET = {"group_name": "kam", "kinds": {"duckdb", "polars"}, "tags": {"stage": "decide"}}
 LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "capacity_hours", "load_status"]
 
 
-def _snapshot_inputs(con) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return warehouse.read_table(con, "marts.customer_segments"), warehouse.read_table(con, "staging.account_managers")
-
-
-@dg.asset(
-    key=CANDIDATES,
-    group_name="kam",
-    deps=[SEGMENTS, MANAGERS],
-    kinds={"duckdb", "polars"},
-    tags=KAM_TAGS,
+@warehouse_asset(
+    CANDIDATES,
+    reads=[SEGMENTS, MANAGERS],
+    writes=["history.kam_candidates"],
     description="Every customer with a KAM decision (KEEP, ADD, REVIEW, DESELECT, WATCH, NONE), its score, "
     "eligibility and the reason with figures; KEEP + ADD never exceed the KAM team's capacity.",
+    **KAM_ASSET,
 )
-def kam_candidates(settings: SettingsResource) -> dg.MaterializeResult:
-    run = settings.load()
-    with warehouse.open_work(run) as con:
-        segments, managers = _snapshot_inputs(con)
-        candidates = select_key_accounts(segments, managers, run.kam)
-        warehouse.replace_table(con, "marts.kam_candidates", candidates)
-        warehouse.replace_rows(con, "history.kam_candidates", candidates, {"as_of_date": run.as_of})
+def kam_candidates(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    run = tables.settings
+    candidates = select_key_accounts(tables.read(SEGMENTS), tables.read(MANAGERS), run.kam)
+    tables.replace(CANDIDATES, candidates)
+    tables.replace_rows("history.kam_candidates", candidates, {"as_of_date": run.as_of})
     decided = candidates.filter(pl.col("decision") != "NONE").sort("selection_rank", nulls_last=True)
     return dg.MaterializeResult(
         metadata={
@@ -49,98 +50,71 @@ def kam_candidates(settings: SettingsResource) -> dg.MaterializeResult:
     )
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["marts", "resource_allocation"],
-            group_name="kam",
-            deps=[SEGMENTS, CANDIDATES],
-            kinds={"duckdb", "polars"},
-            tags=KAM_TAGS,
-            description="Yearly account-manager and KAM hours per customer, by tier and KAM decision.",
-        ),
-        dg.AssetSpec(
-            ["marts", "account_manager_load"],
-            group_name="kam",
-            deps=[MANAGERS, CANDIDATES],
-            kinds={"duckdb", "polars"},
-            tags=KAM_TAGS,
-            description="Per account manager: customers, required hours against capacity, utilisation and "
-            "load status (OVER, BALANCED, UNDER).",
-        ),
-    ]
+@warehouse_asset(
+    "marts.resource_allocation",
+    reads=[SEGMENTS, CANDIDATES],
+    description="Yearly account-manager and KAM hours per customer, by tier and KAM decision.",
+    **KAM_ASSET,
 )
-def resource_allocation(settings: SettingsResource):
-    run = settings.load()
-    with warehouse.open_work(run) as con:
-        segments, managers = _snapshot_inputs(con)
-        candidates = warehouse.read_table(con, "marts.kam_candidates")
-        allocation, load = allocate_resources(segments, candidates, managers, run.kam)
-        warehouse.replace_table(con, "marts.resource_allocation", allocation)
-        warehouse.replace_table(con, "marts.account_manager_load", load)
-    yield dg.MaterializeResult(
-        asset_key=["marts", "resource_allocation"],
-        metadata={"dagster/row_count": len(allocation)},
-    )
-    yield dg.MaterializeResult(
-        asset_key=["marts", "account_manager_load"],
+def allocation(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    frame = resource_allocation(tables.read(SEGMENTS), tables.read(CANDIDATES), tables.settings.kam)
+    tables.replace("marts.resource_allocation", frame)
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(frame)})
+
+
+@warehouse_asset(
+    "marts.account_manager_load",
+    reads=["marts.resource_allocation", MANAGERS],
+    description="Per account manager: customers, required hours against capacity, utilisation and "
+    "load status (OVER, BALANCED, UNDER).",
+    **KAM_ASSET,
+)
+def manager_load(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    load = account_manager_load(tables.read("marts.resource_allocation"), tables.read(MANAGERS), tables.settings.kam)
+    tables.replace("marts.account_manager_load", load)
+    return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(load),
             "load": dg.MetadataValue.md(markdown_table(load.select(LOAD_PREVIEW))),
-            "load_chart": chart(load_chart(load), run.chart_path("load"), "Load against capacity"),
-        },
+            "load_chart": chart(load_chart(load), "Load against capacity"),
+        }
     )
 
 
-@dg.asset(
-    key=["marts", "kam_programme"],
-    group_name="kam",
-    deps=[SEGMENTS, CANDIDATES, MANAGERS],
-    kinds={"duckdb", "polars"},
-    tags=KAM_TAGS,
+@warehouse_asset(
+    "marts.kam_programme",
+    reads=[SEGMENTS, CANDIDATES, MANAGERS],
     description="One row per snapshot: key accounts against a control group of non-key A customers, KAM cost, "
     "incremental margin and ROI (an estimate, see docs/methodology.md §K7.3 for what it does not prove).",
+    **KAM_ASSET,
 )
-def kam_programme(settings: SettingsResource) -> dg.MaterializeResult:
-    run = settings.load()
-    with warehouse.open_work(run) as con:
-        segments, managers = _snapshot_inputs(con)
-        candidates = warehouse.read_table(con, "marts.kam_candidates")
-        row = programme_return(segments, candidates, managers, run.kam)
-        warehouse.replace_rows(con, "marts.kam_programme", row, {"as_of_date": run.as_of})
-        snapshots = con.execute("SELECT count(*) FROM marts.kam_programme").fetchone()[0]
+def kam_programme(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    run = tables.settings
+    row = programme_return(tables.read(SEGMENTS), tables.read(CANDIDATES), tables.read(MANAGERS), run.kam)
+    tables.replace_rows("marts.kam_programme", row, {"as_of_date": run.as_of})
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": snapshots,
+            "dagster/row_count": tables.count("marts.kam_programme"),
             "this_snapshot": dg.MetadataValue.md(markdown_table(row.transpose(include_header=True))),
         }
     )
 
 
-@dg.asset(
-    key=["marts", "tier_migration"],
-    group_name="kam",
-    deps=[SEGMENTS],
-    kinds={"duckdb", "polars"},
-    tags=KAM_TAGS,
+@warehouse_asset(
+    "marts.tier_migration",
+    reads=[SEGMENTS, "history.customer_segments"],
     description="Customers and revenue that moved from each tier to each tier between the run's snapshot and "
     "the latest earlier snapshot in history.customer_segments.",
+    **KAM_ASSET,
 )
-def tier_migration_matrix(settings: SettingsResource) -> dg.MaterializeResult:
-    run = settings.load()
-    with warehouse.open_work(run) as con:
-        current = warehouse.read_table(con, "marts.customer_segments")
-        previous = con.sql(
-            "SELECT * FROM history.customer_segments WHERE as_of_date = "
-            "(SELECT max(as_of_date) FROM history.customer_segments WHERE as_of_date < $as_of)",
-            params={"as_of": run.as_of},
-        ).pl()
-        matrix = tier_migration(previous, current)
-        warehouse.replace_table(con, "marts.tier_migration", matrix)
+def tier_migration_matrix(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    previous = tables.latest_snapshot_before("history.customer_segments", tables.settings.as_of)
+    matrix = tier_migration(previous, tables.read(SEGMENTS))
+    tables.replace("marts.tier_migration", matrix)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(matrix),
             "previous_as_of_date": str(previous.get_column("as_of_date").first()) if len(previous) else "none",
-            "migration_chart": chart(migration_chart(matrix), run.chart_path("migration"), "Tier migration"),
+            "migration_chart": chart(migration_chart(matrix), "Tier migration"),
         }
     )

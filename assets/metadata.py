@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import polars as pl
 
@@ -60,8 +58,6 @@ def markdown_table(frame: pl.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def chart(png: bytes, path: Path, title: str) -> dg.MetadataValue:
-    """Keep the chart for the run's HTML report and show it in the Dagster UI."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
+def chart(png: bytes, title: str) -> dg.MetadataValue:
+    """A chart shown inline in the Dagster UI."""
     return dg.MetadataValue.md(chart_metadata(png, title))

@@ -1,45 +1,36 @@
-"""Publish asset: the warehouse file BI tools read, swapped in atomically."""
+"""Publish: the warehouse file BI tools read, swapped in atomically."""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
-from kam_pipeline.assets.metadata import markdown_table
-from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline.ingest.contract import EXTRACTS
-from kam_pipeline.warehouse import database as warehouse
+from assets.metadata import markdown_table
+from assets.resources import SettingsResource
+from assets.tables import PUBLISHED, upstream
+from kam_pipeline.warehouse import database
 from kam_pipeline.warehouse.publish import RunRecord, publish
-
-PUBLISHED_INPUTS = [
-    *[["staging", e.name] for e in EXTRACTS],
-    ["quality", "unmapped_customers"],
-    ["marts", "segment_summary"],
-    ["marts", "kam_candidates"],
-    ["marts", "resource_allocation"],
-    ["marts", "account_manager_load"],
-    ["marts", "kam_programme"],
-    ["marts", "tier_migration"],
-]
+from kam_pipeline.warehouse.schema import declared_tables
 
 
 @dg.asset(
-    key=["warehouse", "published"],
+    key=PUBLISHED,
+    # Every table declared in sql/ is copied: the publish step reads them all.
+    deps=upstream(declared_tables(), PUBLISHED),
     group_name="publish",
-    deps=PUBLISHED_INPUTS,
     kinds={"duckdb"},
     tags={"stage": "publish"},
     description="The DuckDB file BI tools read (KAM_WAREHOUSE_PATH): the tables declared in sql/ filled from the "
     "working database, the run log and the bi views, built in a temporary file and swapped in atomically.",
 )
-def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource):
-    run = settings.load()
+def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    run = settings.resolved
     stats = context.instance.get_run_stats(context.run.run_id)
     started = datetime.fromtimestamp(stats.start_time, UTC) if stats.start_time else datetime.now(UTC)
     record = RunRecord(context.run.run_id, run.as_of, started, datetime.now(UTC))
     report = publish(run.work_db, run.warehouse_path, record, memory_limit=run.performance.duckdb_memory_limit)
-    with warehouse.open_work(run) as con:
-        warehouse.replace_rows(con, "meta.runs", pl.DataFrame([report.run_row]), {"run_id": record.run_id})
+    with database.open_work(run) as con:
+        database.replace_rows(con, "meta.runs", pl.DataFrame([report.run_row]), {"run_id": record.run_id})
     if report.missing:
         context.log.warning(f"published empty (not materialised yet): {', '.join(report.missing)}")
     counts = pl.DataFrame({"table": list(report.tables), "rows": list(report.tables.values())})

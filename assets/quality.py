@@ -1,21 +1,23 @@
-"""Quality assets: revenue the segmentation cannot see (unmapped ERP customers)."""
+"""Quality: revenue the segmentation cannot see (unmapped ERP customers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
-from kam_pipeline.assets.metadata import markdown_table
-from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline.ingest.staging import invoice_days
+from assets.metadata import markdown_table
+from assets.tables import Tables, warehouse_asset
 from kam_pipeline.segmentation.unmapped import unmapped_customers
-from kam_pipeline.warehouse import database as warehouse
 
 UNMAPPED_CHECK = "unmapped_revenue_share"
 
 
-@dg.asset(
-    key=["quality", "unmapped_customers"],
+@warehouse_asset(
+    "quality.unmapped_customers",
+    reads=["staging.invoice_lines", "staging.erp_customers", "staging.fx_rates"],
     group_name="quality",
-    deps=[["staging", "invoice_lines"], ["staging", "erp_customers"], ["staging", "fx_rates"]],
     kinds={"duckdb", "polars"},
     tags={"stage": "validate"},
     description="ERP customers without a CRM account: valid, but outside the segmentation. "
@@ -28,19 +30,18 @@ UNMAPPED_CHECK = "unmapped_revenue_share"
         )
     ],
 )
-def quality_unmapped_customers(settings: SettingsResource):
-    run = settings.load()
-    with warehouse.open_work(run) as con:
-        customers = warehouse.read_table(con, "staging.erp_customers")
-        fx_rates = warehouse.read_table(con, "staging.fx_rates")
-        report, share = unmapped_customers(
-            invoice_days(con, run),
-            customers,
-            fx_rates,
-            run.segmentation,
-            run.as_of,
-        )
-        warehouse.replace_table(con, "quality.unmapped_customers", report)
+def quality_unmapped_customers(
+    context: dg.AssetExecutionContext, tables: Tables
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    run = tables.settings
+    report, share = unmapped_customers(
+        tables.invoice_days(),
+        tables.read("staging.erp_customers"),
+        tables.read("staging.fx_rates"),
+        run.segmentation,
+        run.as_of,
+    )
+    tables.replace("quality.unmapped_customers", report)
     threshold = run.validation.unmapped_revenue_warn_share
     yield dg.MaterializeResult(
         metadata={

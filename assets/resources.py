@@ -1,15 +1,21 @@
-"""Dagster resource: the run's settings, editable per run in the launchpad.
+"""The run's settings as a Dagster resource, resolved once when the run starts.
 
 Everything else an asset needs (the working database, Parquet paths) is
-derived from these settings, so one launchpad edit reaches every asset.
+derived from these settings, so one launchpad edit reaches every asset, and
+every asset of a run sees the same as-of date even when the run crosses
+midnight. A setting that cannot be used fails the run with one line
+(kam_pipeline.settings.SettingsError); nothing is read at import time.
 """
 
+from __future__ import annotations
+
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
-from kam_pipeline.settings import Settings, load_settings
+from kam_pipeline.settings import Settings, SettingsError, load_settings
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -17,7 +23,7 @@ class SettingsResource(dg.ConfigurableResource):
     variables, then these fields. Blank fields fall back to the environment."""
 
     config_path: str = Field(default="", description="Settings file; blank = KAM_CONFIG or config/kam.toml.")
-    as_of: str = Field(default="", description="As-of date YYYY-MM-DD; blank = KAM_AS_OF, else yesterday.")
+    as_of: str = Field(default="", description="As-of date YYYY-MM-DD; blank = KAM_AS_OF, else the day before the run.")
     landing_dir: str = Field(default="", description="Landing directory; blank = KAM_LANDING_DIR or the file's.")
     warehouse_path: str = Field(
         default="", description="Published DuckDB file; blank = KAM_WAREHOUSE_PATH or the file's."
@@ -26,11 +32,38 @@ class SettingsResource(dg.ConfigurableResource):
         default_factory=dict, description='Per-run overrides of settings keys, e.g. {"segmentation.abc_a_cut": 0.7}.'
     )
 
-    def load(self) -> Settings:
+    _resolved: Settings | None = PrivateAttr(default=None)
+
+    def load(self, now: datetime | None = None) -> Settings:
+        """Resolve the settings; `now` is the run's start (default: the clock)."""
         return load_settings(
             self.config_path or None,
             as_of=self.as_of or None,
             landing_dir=self.landing_dir or None,
             warehouse_path=self.warehouse_path or None,
             overrides=self.overrides,
+            now=now,
         )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        try:
+            self._resolved = self.load(_run_created(context))
+        except SettingsError as exc:
+            raise dg.Failure(description=f"settings: {exc}") from None
+
+    @property
+    def resolved(self) -> Settings:
+        """The settings this run resolved at its start."""
+        if self._resolved is None:  # used outside a run (a sensor tick, a test)
+            self._resolved = self.load()
+        return self._resolved
+
+
+def _run_created(context: dg.InitResourceContext) -> datetime | None:
+    """When the run was created: the as-of default is the day before it,
+    however long the run waits in the queue or runs."""
+    run = context.dagster_run
+    if run is None or context.instance is None:
+        return None
+    record = context.instance.get_run_record_by_id(run.run_id)
+    return record.create_timestamp.astimezone(UTC) if record and record.create_timestamp else None

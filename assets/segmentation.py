@@ -1,52 +1,55 @@
-"""Segmentation assets: marts.customer_segments, marts.segment_summary and
-the history snapshot of the segments (docs/methodology.md)."""
+"""Segmentation: marts.customer_segments (with its history snapshot) and
+marts.segment_summary (docs/methodology.md §S)."""
+
+from __future__ import annotations
 
 import dagster as dg
-from kam_pipeline.assets.metadata import chart, markdown_table
-from kam_pipeline.assets.resources import SettingsResource
 
-from kam_pipeline.ingest.staging import invoice_days
+from assets.metadata import chart, markdown_table
+from assets.tables import Tables, warehouse_asset
 from kam_pipeline.report.charts import pareto_chart, tier_matrix_chart
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
-from kam_pipeline.warehouse import database as warehouse
 
-SEGMENTS = dg.AssetKey(["marts", "customer_segments"])
-SEGMENT_INPUTS = ["invoice_lines", "erp_customers", "crm_accounts", "fx_rates", "opportunities"]
 PREVIEW_COLUMNS = ["customer_id", "customer_name", "tier", "abc_class", "revenue_t12m", "revenue_share", "trend"]
+COMPUTE_TAGS = {"stage": "compute"}
 
 
-@dg.asset(
-    key=SEGMENTS,
+@warehouse_asset(
+    "marts.customer_segments",
+    reads=[
+        "staging.invoice_lines",
+        "staging.erp_customers",
+        "staging.crm_accounts",
+        "staging.fx_rates",
+        "staging.opportunities",
+    ],
+    writes=["history.customer_segments"],
     group_name="segmentation",
-    deps=[["staging", name] for name in SEGMENT_INPUTS],
     kinds={"duckdb", "polars"},
-    tags={"stage": "compute"},
+    tags=COMPUTE_TAGS,
     description="One row per customer (account group) for the run's as-of date: revenue and margin over the "
     "trailing window, Pareto share and ABC classes at company, region, country and portfolio level, growth, "
     "potential, threat and tier with the reason.",
 )
-def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
-    run = settings.load()
-    with warehouse.open_work(run) as con:
-        segments = build_customer_segments(
-            invoice_days(con, run),
-            warehouse.read_table(con, "staging.erp_customers"),
-            warehouse.read_table(con, "staging.crm_accounts"),
-            warehouse.read_table(con, "staging.fx_rates"),
-            warehouse.read_table(con, "staging.opportunities"),
-            run.segmentation,
-            run.as_of,
-        )
-        warehouse.replace_table(con, "marts.customer_segments", segments)
-        warehouse.replace_rows(con, "history.customer_segments", segments, {"as_of_date": run.as_of})
+def customer_segments(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    run = tables.settings
+    segments = build_customer_segments(
+        tables.invoice_days(),
+        tables.read("staging.erp_customers"),
+        tables.read("staging.crm_accounts"),
+        tables.read("staging.fx_rates"),
+        tables.read("staging.opportunities"),
+        run.segmentation,
+        run.as_of,
+    )
+    tables.replace("marts.customer_segments", segments)
+    tables.replace_rows("history.customer_segments", segments, {"as_of_date": run.as_of})
     top = segments.sort("revenue_t12m", descending=True).head(10).select(PREVIEW_COLUMNS)
     cuts, currency = (run.segmentation.abc_a_cut, run.segmentation.abc_b_cut), run.segmentation.reporting_currency
     return dg.MaterializeResult(
         metadata={
-            "pareto_chart": chart(pareto_chart(segments, *cuts, currency=currency), run.chart_path("pareto"), "Pareto"),
-            "tier_matrix": chart(
-                tier_matrix_chart(segments, currency=currency), run.chart_path("tier_matrix"), "Tier matrix"
-            ),
+            "pareto_chart": chart(pareto_chart(segments, *cuts, currency=currency), "Pareto"),
+            "tier_matrix": chart(tier_matrix_chart(segments, currency=currency), "Tier matrix"),
             "dagster/row_count": len(segments),
             "as_of_date": str(run.as_of),
             "tiers": dg.MetadataValue.json(dict(segments.get_column("tier").value_counts().iter_rows())),
@@ -55,19 +58,17 @@ def customer_segments(settings: SettingsResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(
-    key=["marts", "segment_summary"],
+@warehouse_asset(
+    "marts.segment_summary",
+    reads=["marts.customer_segments"],
     group_name="segmentation",
-    deps=[SEGMENTS],
     kinds={"duckdb", "polars"},
-    tags={"stage": "compute"},
+    tags=COMPUTE_TAGS,
     description="Customers and revenue per tier at each level (GLOBAL, REGION, COUNTRY, OWNER).",
 )
-def segment_summary(settings: SettingsResource) -> dg.MaterializeResult:
-    run = settings.load()
-    with warehouse.open_work(run) as con:
-        summary = build_segment_summary(warehouse.read_table(con, "marts.customer_segments"))
-        warehouse.replace_table(con, "marts.segment_summary", summary)
+def segment_summary(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    summary = build_segment_summary(tables.read("marts.customer_segments"))
+    tables.replace("marts.segment_summary", summary)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(summary),

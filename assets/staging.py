@@ -1,4 +1,6 @@
-"""Staging assets: one per extract, typed accepted rows plus quarantine.
+"""Staging: one asset per extract (typed accepted rows plus quarantine), and
+the landing sensor that starts the nightly job when extracts arrive.
+
 Each asset parses and validates its extract (kam_pipeline.ingest.staging), writes
 `staging.<extract>`, its rows of `quality.rejected_rows` and a
 `quality.reconciliation` row, runs the Great Expectations suite derived from
@@ -6,32 +8,41 @@ the contract and reports one asset check per rule group. Structural problems
 fail the asset with a one-line message, so nothing downstream runs on them.
 """
 
+import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
-from kam_pipeline.assets.metadata import markdown_table
-from kam_pipeline.assets.resources import SettingsResource
 
+from assets.metadata import markdown_table
+from assets.nightly import AS_OF_TAG, as_of_run_config, nightly_job
+from assets.resources import SettingsResource
+from assets.tables import PER_EXTRACT_TABLES, Tables, asset_key, warehouse_asset
 from kam_pipeline.errors import ExtractError
-from kam_pipeline.ingest import validation_store
+from kam_pipeline.ingest.arrival import evaluate_landing
 from kam_pipeline.ingest.contract import EXTRACTS, Extract
 from kam_pipeline.ingest.contract.rules import RULE_GROUPS
-from kam_pipeline.ingest.expectations import data_docs_index, run_suite
-from kam_pipeline.ingest.parsing import SOURCE_FILE, SOURCE_ROW
-from kam_pipeline.ingest.staging import StagedExtract, check_sample, referenced_extracts, rule_context, stage_extract
-from kam_pipeline.ingest.validation_store import StoredValidation
-from kam_pipeline.settings import Settings
-from kam_pipeline.warehouse import database as warehouse
+from kam_pipeline.ingest.quarantine import SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.ingest.staging import (
+    StagedExtract,
+    reconciliation,
+    referenced_extracts,
+    rule_context,
+    stage_extract,
+    validate_with_suite,
+)
+from kam_pipeline.settings import SensorSettings
 
+StagingResult = dg.MaterializeResult | dg.AssetCheckResult
+
+#: Tag of runs the landing sensor starts: the fingerprint of the landing set.
+FINGERPRINT_TAG = "kam/landing_fingerprint"
 STRUCTURE_CHECK = "structure"
 FRESHNESS_CHECK = "newest_record"
 RECONCILIATION_CHECK = "reconciliation"
-
-
-def staging_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["staging", name])
 
 
 def _groups(extract: Extract) -> list[str]:
@@ -40,7 +51,7 @@ def _groups(extract: Extract) -> list[str]:
 
 
 def _check_specs(extract: Extract) -> list[dg.AssetCheckSpec]:
-    key = staging_key(extract.name)
+    key = asset_key(extract.table)
     specs = [
         dg.AssetCheckSpec(STRUCTURE_CHECK, asset=key, blocking=True, description="Files readable, columns present."),
         dg.AssetCheckSpec(
@@ -67,7 +78,7 @@ def _freshness_result(extract: Extract, staged: StagedExtract, as_of: date, max_
     newest = staged.accepted.select(pl.col(extract.freshness_column).max()).collect(engine="streaming").item()
     age = (as_of - newest).days if newest is not None else None
     return dg.AssetCheckResult(
-        asset_key=staging_key(extract.name),
+        asset_key=asset_key(extract.table),
         check_name=FRESHNESS_CHECK,
         passed=age is not None and age <= max_days,
         severity=dg.AssetCheckSeverity.WARN,
@@ -78,7 +89,7 @@ def _freshness_result(extract: Extract, staged: StagedExtract, as_of: date, max_
 def _group_results(
     extract: Extract, staged: StagedExtract, outcomes: list, docs_link: str, sample_size: int
 ) -> list[dg.AssetCheckResult]:
-    key = staging_key(extract.name)
+    key = asset_key(extract.table)
     quarantined = Counter(staged.rejected.get_column("rule").to_list())
     results = []
     for group in _groups(extract):
@@ -119,94 +130,59 @@ def _group_results(
     return results
 
 
-def _validate_with_suite(extract: Extract, staged: StagedExtract, run: Settings, run_id: str) -> StoredValidation:
-    """Run the extract's Great Expectations suite on the check sample and
-    store the outcome with the quarantine, for runs that see the same inputs."""
-    docs_dir = run.data_docs_dir / f"{run.as_of}_{run_id[:8]}"
-    outcomes = run_suite(
-        extract,
-        check_sample(extract, staged.parsed, run.validation.ge_max_rows, staged.context),
-        staged.context,
-        docs_dir=docs_dir,
-        run_name=run_id[:8],
-        sample_failures=run.validation.sample_failures,
-    )
-    validation = StoredValidation(
-        staged.fingerprint, staged.rejected, outcomes, data_docs_index(docs_dir).as_uri(), run_id
-    )
-    validation_store.save(run.parsed_dir(extract.name), validation)
-    return validation
-
-
 def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
-    @dg.multi_asset(
-        name=f"staging_{extract.name}",
-        specs=[
-            dg.AssetSpec(
-                staging_key(extract.name),
-                group_name="staging",
-                description=f"{extract.description} Typed, accepted rows of `{extract.pattern}` (docs/extracts.md).",
-                deps=[staging_key(name) for name in referenced_extracts(extract)],
-                kinds={"duckdb", "polars"},
-                tags={"stage": "ingest", "source_system": extract.system},
-            )
-        ],
+    @warehouse_asset(
+        extract.table,
+        reads=[f"staging.{name}" for name in referenced_extracts(extract)],
+        writes=PER_EXTRACT_TABLES,
+        group_name="staging",
+        description=f"{extract.description} Typed, accepted rows of `{extract.pattern}` (docs/extracts.md).",
+        kinds={"duckdb", "polars"},
+        tags={"stage": "ingest", "source_system": extract.system},
         check_specs=_check_specs(extract),
     )
-    def _asset(context: dg.AssetExecutionContext, settings: SettingsResource):
-        run = settings.load()
-        with warehouse.open_work(run) as con:
-            accepted = {name: warehouse.read_table(con, f"staging.{name}") for name in referenced_extracts(extract)}
-            ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
-            try:
-                staged = stage_extract(
-                    extract,
-                    run.landing_dir,
-                    ctx,
-                    run.parsed_dir(extract.name),
-                    memory_limit=run.performance.duckdb_memory_limit,
-                    settings_digest=run.validation.model_dump_json(),
-                )
-            except ExtractError as exc:
-                raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
-            run_id = context.run.run_id
-            warehouse.replace_rows(
-                con,
-                "quality.rejected_rows",
-                staged.rejected.with_columns(run_id=pl.lit(run_id), as_of_date=pl.lit(run.as_of)),
-                {"extract": extract.name},
+    def _asset(context: dg.AssetExecutionContext, tables: Tables) -> Iterator[StagingResult]:
+        run = tables.settings
+        accepted = {name: tables.read(f"staging.{name}") for name in referenced_extracts(extract)}
+        ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
+        try:
+            staged = stage_extract(
+                extract,
+                run.landing_dir,
+                ctx,
+                run.parsed_dir(extract.name),
+                memory_limit=run.performance.duckdb_memory_limit,
+                settings_digest=run.validation.model_dump_json(),
             )
-            rows_accepted = warehouse.stage_view(
-                con,
-                extract.table,
-                staged.fingerprint,
-                run_id,
-                staged.parsed,
-                [SOURCE_FILE, SOURCE_ROW, *extract.column_names],
-                extract.name,
-            )
-            balanced = staged.rows_read == rows_accepted + staged.rows_rejected
-            reconciliation = pl.DataFrame(
-                {
-                    "run_id": [run_id],
-                    "as_of_date": [run.as_of],
-                    "extract": [extract.name],
-                    "files": [len(staged.files)],
-                    "rows_read": [staged.rows_read],
-                    "rows_accepted": [rows_accepted],
-                    "rows_rejected": [staged.rows_rejected],
-                    "balanced": [balanced],
-                }
-            )
-            warehouse.replace_rows(
-                con, "quality.reconciliation", reconciliation, {"run_id": run_id, "extract": extract.name}
-            )
+        except ExtractError as exc:
+            raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None
+        run_id = tables.run_id
+        tables.replace_rows(
+            "quality.rejected_rows",
+            staged.rejected.with_columns(run_id=pl.lit(run_id), as_of_date=pl.lit(run.as_of)),
+            {"extract": extract.name},
+        )
+        rows_accepted = tables.stage_view(
+            extract.table,
+            version=staged.fingerprint,
+            parquet=staged.parsed,
+            columns=[SOURCE_FILE, SOURCE_ROW, *extract.column_names],
+            extract=extract.name,
+        )
+        counts = reconciliation(staged, rows_accepted, run_id, run.as_of)
+        tables.replace_rows("quality.reconciliation", counts, {"run_id": run_id, "extract": extract.name})
+        balanced = bool(counts.get_column("balanced").item())
 
-        validation = staged.reused or _validate_with_suite(extract, staged, run, run_id)
-        docs_link = validation.data_docs
-        outcomes = validation.outcomes
+        validation = staged.reused or validate_with_suite(
+            staged,
+            docs_dir=run.data_docs_dir / f"{run.as_of}_{run_id[:8]}",
+            run_id=run_id,
+            max_rows=run.validation.ge_max_rows,
+            sample_failures=run.validation.sample_failures,
+        )
+        key = asset_key(extract.table)
         yield dg.MaterializeResult(
-            asset_key=staging_key(extract.name),
+            asset_key=key,
             metadata={
                 "dagster/row_count": rows_accepted,
                 "rows_read": staged.rows_read,
@@ -216,17 +192,17 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5).collect())),
                 "files_parsed_from_cache": staged.cache_hits,
                 "validated_by_run": validation.run_id,
-                "data_docs": dg.MetadataValue.url(docs_link),
+                "data_docs": dg.MetadataValue.url(validation.data_docs),
             },
         )
         yield dg.AssetCheckResult(
-            asset_key=staging_key(extract.name),
+            asset_key=key,
             check_name=STRUCTURE_CHECK,
             passed=True,
             metadata={"files": dg.MetadataValue.json(staged.files)},
         )
         yield dg.AssetCheckResult(
-            asset_key=staging_key(extract.name),
+            asset_key=key,
             check_name=RECONCILIATION_CHECK,
             passed=balanced,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -236,7 +212,9 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 "rows_rejected": staged.rows_rejected,
             },
         )
-        yield from _group_results(extract, staged, outcomes, docs_link, run.validation.sample_failures)
+        yield from _group_results(
+            extract, staged, validation.outcomes, validation.data_docs, run.validation.sample_failures
+        )
         if extract.freshness_column:
             yield _freshness_result(extract, staged, run.as_of, run.freshness.stale_extract_days)
 
@@ -244,3 +222,40 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
 
 
 STAGING_ASSETS = [build_staging_asset(extract) for extract in EXTRACTS]
+
+
+def landing_run_request(run_key: str, landing_dir: Path, as_of: date) -> dg.RunRequest:
+    """A `kam_nightly` run on exactly the directory that was fingerprinted."""
+    return dg.RunRequest(
+        run_key=run_key,
+        run_config=as_of_run_config(as_of.isoformat(), landing_dir=str(landing_dir)),
+        tags={AS_OF_TAG: as_of.isoformat(), FINGERPRINT_TAG: run_key},
+    )
+
+
+def build_landing_sensor(sensors: SensorSettings) -> dg.SensorDefinition:
+    """Starts kam_nightly when a complete new set of extracts has landed (kam_pipeline.ingest.arrival)."""
+
+    @dg.sensor(
+        name="landing_sensor",
+        job=nightly_job,
+        minimum_interval_seconds=sensors.minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=(
+            "Starts kam_nightly when a complete new set of extracts has landed and stopped changing "
+            "(_SUCCESS marker newer than every extract, or files unchanged for a minute). Stopped by "
+            "default: the 02:00 schedule is the default trigger; run one of the two."
+        ),
+    )
+    def landing_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource) -> dg.SensorResult:
+        run = settings.resolved
+        evaluation = evaluate_landing(
+            run.landing_dir, context.cursor, time.time(), settle_seconds=run.sensors.settle_seconds
+        )
+        if evaluation.run_key is None:
+            return dg.SensorResult(skip_reason=evaluation.skip_reason, cursor=evaluation.cursor)
+        context.log.info(f"requesting kam_nightly for landing set {evaluation.run_key}")
+        request = landing_run_request(evaluation.run_key, run.landing_dir, run.as_of)
+        return dg.SensorResult(run_requests=[request], cursor=evaluation.cursor)
+
+    return landing_sensor

@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from kam_pipeline.sql_literals import literal
+
 SQL = Path(__file__).with_name("baseline.sql")
 
 #: Column types of the CSV extracts the baseline reads (docs/extracts.md).
@@ -68,17 +70,13 @@ GLOBS = {
 }
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def landing_view(name: str, landing: Path, fmt: str) -> str:
     """`CREATE VIEW landing_<name>` over the extract's files."""
-    pattern = _quote(f"{landing.resolve()}/{GLOBS[name]}.{fmt}")
+    pattern = literal(f"{landing.resolve()}/{GLOBS[name]}.{fmt}")
     if fmt == "parquet":
         source = f"read_parquet({pattern})"
     else:
-        columns = "{" + ", ".join(f"{_quote(c)}: {_quote(t)}" for c, t in CSV_COLUMNS[name].items()) + "}"
+        columns = "{" + ", ".join(f"{literal(c)}: {literal(t)}" for c, t in CSV_COLUMNS[name].items()) + "}"
         source = (
             f"read_csv({pattern}, header = true, delim = ',', quote = '\"', escape = '\"', "
             f"auto_detect = false, columns = {columns}, ignore_errors = true)"

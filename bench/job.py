@@ -25,9 +25,9 @@ from pathlib import Path  # noqa: E402
 
 import dagster as dg  # noqa: E402
 import psutil  # noqa: E402
-from kam_pipeline.assets.definitions import defs  # noqa: E402
-from kam_pipeline.assets.schedules import JOB_NAME  # noqa: E402
 
+from assets.definitions import defs  # noqa: E402
+from assets.nightly import JOB_NAME  # noqa: E402
 from bench import probes  # noqa: E402
 
 STEP_EVENTS = {
@@ -41,7 +41,7 @@ STEP_EVENTS = {
 def step_groups() -> dict[str, str]:
     """Step key (the op's name) -> asset group of the assets it materialises."""
     groups = {}
-    for item in defs.assets or []:
+    for item in defs().assets or []:
         if isinstance(item, dg.AssetsDefinition) and item.is_executable and item.keys:
             names = sorted({item.group_names_by_key[key] for key in item.keys})
             groups[item.node_def.name] = "+".join(names)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "as_of": args.as_of,
         "overrides": {"paths.work_dir": args.work_dir, "paths.data_docs_dir": args.docs_dir},
     }
-    job = defs.resolve_job_def(JOB_NAME)
+    job = defs().resolve_job_def(JOB_NAME)
     job_start = time.time()
     result = job.execute_in_process(
         instance=instance,

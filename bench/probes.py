@@ -24,15 +24,15 @@ import polars as pl
 
 #: (module, attribute, part). The module is where callers look the name up.
 PROBES: tuple[tuple[str, str, str], ...] = (
-    ("kam_pipeline.assets.staging", "stage_extract", "parse+validate (stage_extract)"),
+    ("assets.staging", "stage_extract", "parse+validate (stage_extract)"),
     ("kam_pipeline.ingest.staging", "parse_file", "ingest: parse and cast (parse_file)"),
     ("kam_pipeline.ingest.staging", "parse_cached", "ingest: parse or reuse the cached parse (parse_cached)"),
     ("kam_pipeline.ingest.staging", "validate_rows", "validate: contract rules (validate_rows)"),
     ("kam_pipeline.ingest.staging", "derived_columns", "validate: derived check columns (derived_columns)"),
     ("kam_pipeline.ingest.staging", "attach_raw", "validate: raw records of rejections (attach_raw)"),
     ("kam_pipeline.ingest.staging", "later_copies", "validate: key uniqueness across files (later_copies)"),
-    ("kam_pipeline.assets.staging", "check_sample", "validate: Great Expectations sample (check_sample)"),
-    ("kam_pipeline.assets.staging", "run_suite", "validate: Great Expectations (run_suite)"),
+    ("kam_pipeline.ingest.staging", "check_sample", "validate: Great Expectations sample (check_sample)"),
+    ("kam_pipeline.ingest.staging", "run_suite", "validate: Great Expectations (run_suite)"),
     (
         "kam_pipeline.ingest.staging",
         "fingerprint",
@@ -40,14 +40,14 @@ PROBES: tuple[tuple[str, str, str], ...] = (
     ),
     ("kam_pipeline.ingest.staging", "load", "validate: load a stored validation (validation_store.load)"),
     ("kam_pipeline.warehouse.database", "stage_view", "write: staging view and its row count (stage_view)"),
-    ("kam_pipeline.assets.staging", "_group_results", "validate: check results (_group_results)"),
+    ("assets.staging", "_group_results", "validate: check results (_group_results)"),
     ("kam_pipeline.warehouse.database", "replace_table", "write: DuckDB replace_table"),
     ("kam_pipeline.warehouse.database", "replace_rows", "write: DuckDB replace_rows"),
     ("kam_pipeline.warehouse.database", "read_table", "read: DuckDB read_table"),
-    ("kam_pipeline.assets.segmentation", "build_customer_segments", "compute: build_customer_segments"),
+    ("assets.segmentation", "build_customer_segments", "compute: build_customer_segments"),
     ("kam_pipeline.segmentation.segments", "customer_revenue", "compute: customer_revenue (scan of lines)"),
-    ("kam_pipeline.assets.quality", "unmapped_customers", "compute: unmapped_customers (scan of lines)"),
-    ("kam_pipeline.assets.publish", "publish", "publish: build file and swap (publish)"),
+    ("assets.quality", "unmapped_customers", "compute: unmapped_customers (scan of lines)"),
+    ("assets.publish", "publish", "publish: build file and swap (publish)"),
     ("kam_pipeline.warehouse.publish", "_copy_declared_tables", "publish: copy tables (_copy_declared_tables)"),
 )
 

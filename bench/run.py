@@ -174,7 +174,7 @@ def run_figures(measured: Measured, report: dict[str, Any] | None, lines: int) -
 def _split(steps: list[dict[str, Any]], missing: list[str]) -> dict[str, Any] | None:
     """Ingest vs validate vs writes inside the ingest+validate stage, from the probes."""
     parse_probes = {"kam_pipeline.ingest.staging.parse_file", "kam_pipeline.ingest.staging.parse_cached"}
-    if "kam_pipeline.assets.staging.stage_extract" in missing or parse_probes <= set(missing):
+    if "assets.staging.stage_extract" in missing or parse_probes <= set(missing):
         return None
     ingest = validate = writes = total = 0.0
     for step in steps:

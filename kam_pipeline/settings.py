@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "kam.toml"
@@ -168,28 +168,56 @@ class Settings(_Section):
         """The static HTML reports, one per as-of date."""
         return self._beside_warehouse(self.paths.reports_dir, "reports/html")
 
-    def chart_path(self, name: str) -> Path:
-        """A chart drawn by a mart asset, reused by the run's HTML report."""
-        return self.work_dir / "charts" / f"{name}.png"
-
     def parsed_dir(self, extract: str) -> Path:
         """Parsed rows of an extract's landing files, one Parquet file each
         (kam_pipeline/ingest/parse_cache.py)."""
         return self.work_dir / "parsed" / extract
 
 
-def yesterday(timezone: str) -> date:
-    """The day before today in the schedule's timezone, so that a manual run
-    and the 02:00 schedule agree on the as-of date whatever the host's zone."""
-    return datetime.now(ZoneInfo(timezone)).date() - timedelta(days=1)
+class SettingsError(ValueError):
+    """A setting that cannot be used, in one line naming where it came from
+    (the settings file and key, the environment variable, or the launchpad)."""
+
+
+def yesterday(timezone: str, now: datetime | None = None) -> date:
+    """The day before `now` (default: the clock) in the schedule's timezone,
+    so that a manual run and the 02:00 schedule agree on the as-of date
+    whatever the host's zone."""
+    moment = now.astimezone(ZoneInfo(timezone)) if now else datetime.now(ZoneInfo(timezone))
+    return moment.date() - timedelta(days=1)
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     node = tree
     for part in parents:
-        node = node.setdefault(part, {})
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise SettingsError(f"{dotted}: {part} is a value, not a section")
+        node = child
     node[leaf] = value
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {path} not found (KAM_CONFIG)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
+
+
+def _one_line(error: ValidationError, origins: Mapping[str, str], path: Path) -> str:
+    """The first problem of a validation error, named by where the value came
+    from: `KAM_AS_OF`, a launchpad override, or the file and its key."""
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    where = origins.get(key) or next((o for k, o in origins.items() if key.startswith(k + ".")), None)
+    source = where or f"{path} [{key.rpartition('.')[0] or 'top level'}] {key.rpartition('.')[2]}"
+    shown = "" if first["type"] in ("missing", "extra_forbidden") else f" (got {first.get('input')!r})"
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    more = len(error.errors()) - 1
+    return f"{source}: {message}{shown}" + (f"; and {more} more problem(s)" if more else "")
 
 
 def load_settings(
@@ -200,26 +228,65 @@ def load_settings(
     warehouse_path: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
 ) -> Settings:
     """Load the settings file and apply environment and per-run overrides.
 
     Empty strings count as "not given", so that a launchpad field left blank
-    falls back to the environment and then to the file.
+    falls back to the environment and then to the file. Without an as-of
+    date anywhere, it is the day before `now` (the run's start). Any problem
+    raises SettingsError with one line naming its source.
     """
     env = os.environ if environ is None else environ
     path = Path(config_path or env.get("KAM_CONFIG") or DEFAULT_CONFIG)
-    try:
-        tree: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"settings file {path} not found (KAM_CONFIG)") from exc
+    tree = _read_file(path)
+    origins: dict[str, str] = {}
     for key, value in (overrides or {}).items():
         _set_dotted(tree, key, value)
-    landing = landing_dir or env.get("KAM_LANDING_DIR")
-    if landing:
-        _set_dotted(tree, "paths.landing_dir", landing)
-    warehouse = warehouse_path or env.get("KAM_WAREHOUSE_PATH")
-    if warehouse:
-        _set_dotted(tree, "paths.warehouse_path", warehouse)
-    timezone = tree.get("schedule", {}).get("timezone", ScheduleSettings().timezone)
-    tree["as_of"] = as_of or env.get("KAM_AS_OF") or tree.get("as_of") or yesterday(timezone)
-    return Settings.model_validate(tree)
+        origins[key] = f"launchpad override {key}"
+    for key, given, variable in (
+        ("paths.landing_dir", landing_dir, "KAM_LANDING_DIR"),
+        ("paths.warehouse_path", warehouse_path, "KAM_WAREHOUSE_PATH"),
+        ("as_of", as_of, "KAM_AS_OF"),
+    ):
+        if given:
+            origins[key] = f"run config {key.rpartition('.')[2]}"
+        elif env.get(variable):
+            given = env[variable]
+            origins[key] = variable
+        if given:
+            _set_dotted(tree, key, given)
+    if not tree.get("as_of"):
+        schedule = tree.get("schedule", {})
+        timezone = schedule.get("timezone", ScheduleSettings().timezone) if isinstance(schedule, dict) else "UTC"
+        tree["as_of"] = yesterday(str(timezone), now)
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc, origins, path)) from None
+
+
+class DefinitionSettings(_Section):
+    """The sections that shape the Dagster definitions themselves (the
+    schedule's cron, the sensors' interval, the marts' freshness window)."""
+
+    schedule: ScheduleSettings = ScheduleSettings()
+    sensors: SensorSettings = SensorSettings()
+    freshness: FreshnessSettings = FreshnessSettings()
+
+
+def definition_settings(environ: Mapping[str, str] | None = None) -> tuple[DefinitionSettings, str | None]:
+    """The definition-shaping sections of the settings file, and the problem
+    when they cannot be read. Never raises: with a broken file the code
+    location still loads with the defaults, and each run fails on the
+    problem with one line (load_settings)."""
+    env = os.environ if environ is None else environ
+    path = Path(env.get("KAM_CONFIG") or DEFAULT_CONFIG)
+    try:
+        tree = _read_file(path)
+        sections = {name: tree.get(name, {}) for name in DefinitionSettings.model_fields}
+        return DefinitionSettings.model_validate(sections), None
+    except SettingsError as exc:
+        return DefinitionSettings(), str(exc)
+    except ValidationError as exc:
+        return DefinitionSettings(), _one_line(exc, {}, path)

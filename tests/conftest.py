@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import pytest
-from kam_pipeline.assets.resources import SettingsResource
+
+from assets.resources import SettingsResource
 
 AS_OF = "2026-11-28"
 

@@ -5,7 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+import pytest
+
+from assets.definitions import defs
+from assets.nightly import JOB_NAME, as_of_run_config
 
 from .conftest import AS_OF
 
@@ -44,9 +49,39 @@ def test_a_missing_column_is_one_line_without_traceback(tmp_path: Path, tiny_lan
     result = _run(tmp_path, tiny_landing)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "error: staging_erp_customers: erp/customers.csv: missing column crm_account_id "
+        "error: staging__erp_customers: erp/customers.csv: missing column crm_account_id "
         "(the contract expects a header with erp_customer_id, crm_account_id, customer_name, country_code; "
         "see docs/extracts.md)"
     ]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "bi" / "kam.duckdb").exists()
+
+
+def test_a_bad_setting_is_one_line_naming_its_source(tmp_path: Path, tiny_landing: Path) -> None:
+    env = {**os.environ, "KAM_LANDING_DIR": str(tiny_landing), "KAM_WAREHOUSE_PATH": str(tmp_path / "kam.duckdb")}
+    env.pop("DAGSTER_HOME", None)
+    result = subprocess.run(
+        [str(KAM), "run"], env={**env, "KAM_AS_OF": "2026-02-30"}, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: settings: KAM_AS_OF: Input should be a valid date or datetime, day value is outside expected range "
+        "(got '2026-02-30')"
+    ]
+    assert not (tmp_path / "kam.duckdb").exists()
+
+
+def test_a_bad_setting_fails_the_run_but_not_the_code_location(
+    tmp_path: Path, tiny_landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "kam.toml"
+    broken.write_text("[segmentation]\nabc_a_cut = 'most'\n", encoding="utf-8")
+    monkeypatch.setenv("KAM_CONFIG", str(broken))
+    job = defs().resolve_job_def(JOB_NAME)  # the location loads, with the schedule's defaults
+    result = job.execute_in_process(
+        run_config=as_of_run_config(AS_OF, landing_dir=str(tiny_landing), warehouse_path=str(tmp_path / "k.duckdb")),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    assert f"settings: {broken} [segmentation] abc_a_cut:" in str(failure.event_specific_data.error)

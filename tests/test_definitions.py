@@ -1,7 +1,14 @@
 """The code location loads, and its shape changes only on purpose."""
 
-from kam_pipeline.assets.definitions import defs
-from kam_pipeline.assets.schedules import JOB_NAME
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from assets.definitions import defs
+from assets.nightly import JOB_NAME
+
+REPO = Path(__file__).resolve().parent.parent
 
 EXPECTED_ASSETS = {
     "staging/account_managers",
@@ -24,26 +31,26 @@ EXPECTED_ASSETS = {
 
 
 def test_asset_keys_snapshot() -> None:
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    keys = {key.to_user_string() for key in defs().resolve_asset_graph().get_all_asset_keys()}
     assert keys == EXPECTED_ASSETS
 
 
 def test_every_asset_has_group_and_description() -> None:
-    for spec in defs.resolve_all_asset_specs():
+    for spec in defs().resolve_all_asset_specs():
         assert spec.group_name and spec.group_name != "default", spec.key
         assert spec.description, spec.key
 
 
 def test_schedule_targets_the_nightly_job_at_two() -> None:
-    schedule = defs.resolve_schedule_def(f"{JOB_NAME}_schedule")
+    schedule = defs().resolve_schedule_def(f"{JOB_NAME}_schedule")
     assert schedule.job_name == JOB_NAME
     assert schedule.cron_schedule == "0 2 * * *"
-    job = defs.resolve_job_def(JOB_NAME)
+    job = defs().resolve_job_def(JOB_NAME)
     assert job.executor_def.name == "in_process"
 
 
 def test_staging_assets_carry_checks_per_rule_group() -> None:
-    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs().resolve_asset_graph().asset_check_keys}
     assert ("staging/invoice_lines", "uniqueness") in checks
     assert ("staging/invoice_lines", "references") in checks
     assert ("staging/crm_accounts", "structure") in checks
@@ -53,7 +60,7 @@ def test_staging_assets_carry_checks_per_rule_group() -> None:
 def test_every_table_asset_shows_owners_and_the_published_column_comments() -> None:
     from kam_pipeline.warehouse.schema import declared_tables
 
-    for spec in defs.resolve_all_asset_specs():
+    for spec in defs().resolve_all_asset_specs():
         assert spec.owners, spec.key
         table = spec.metadata.get("dagster/table_name")
         if spec.key.path[0] in {"warehouse", "reports"}:  # a file, not a table
@@ -64,7 +71,19 @@ def test_every_table_asset_shows_owners_and_the_published_column_comments() -> N
 
 
 def test_marts_carry_a_freshness_policy_of_26_hours() -> None:
-    marts = [s for s in defs.resolve_all_asset_specs() if s.key.path[0] == "marts"]
+    marts = [s for s in defs().resolve_all_asset_specs() if s.key.path[0] == "marts"]
     assert marts
     for spec in marts:
         assert spec.freshness_policy.fail_window.to_timedelta().total_seconds() == 26 * 3600
+
+
+def test_dg_check_defs_loads_the_project(tmp_path: Path) -> None:
+    """`dg check defs` (the dg CLI's own loader) finds and loads the code location."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "VIRTUAL_ENV": str(bin_dir.parent)}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    done = subprocess.run(
+        [str(bin_dir / "dg"), "check", "defs"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "All definitions loaded successfully" in done.stdout + done.stderr

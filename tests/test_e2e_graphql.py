@@ -30,9 +30,9 @@ import duckdb
 import pytest
 import requests
 from dagster_graphql import DagsterGraphQLClient
-from kam_pipeline.assets.definitions import defs
-from kam_pipeline.assets.schedules import JOB_NAME
 
+from assets.definitions import defs
+from assets.nightly import JOB_NAME
 from tools.sample_data import generate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -367,7 +367,7 @@ def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_ser
         materialized = {tuple(m["assetKey"]["path"]) for m in run["assetMaterializations"] if m["runId"] == run_id}
         nodes = graphql(server, JOB_CHECKS_QUERY, selector=selector(server))["assetNodes"]
         job_assets = {tuple(node["assetKey"]["path"]) for node in nodes}
-        job_def = defs.resolve_job_def(JOB_NAME)
+        job_def = defs().resolve_job_def(JOB_NAME)
         expected_assets = {tuple(key.path) for key in job_def.asset_layer.selected_asset_keys}
         assert job_assets == expected_assets, "GraphQL and the code location disagree on the job's assets"
         assert not job_assets - materialized, f"not materialised by run {run_id}: {sorted(job_assets - materialized)}"

@@ -8,9 +8,9 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from kam_pipeline.assets.definitions import defs
-from kam_pipeline.assets.schedules import JOB_NAME
 
+from assets.definitions import defs
+from assets.nightly import JOB_NAME
 from tools.sample_data import generate
 
 AS_OF = date(2026, 11, 28)
@@ -38,8 +38,12 @@ def run_job(tmp_path: Path, landing: Path, as_of: date, **overrides: object) -> 
         "as_of": as_of.isoformat(),
         "overrides": {"paths.data_docs_dir": str(tmp_path / "docs"), **overrides},
     }
-    result = defs.resolve_job_def(JOB_NAME).execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), run_config={"resources": {"settings": {"config": config}}}
+    result = (
+        defs()
+        .resolve_job_def(JOB_NAME)
+        .execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), run_config={"resources": {"settings": {"config": config}}}
+        )
     )
     assert result.success
     return warehouse

@@ -11,18 +11,20 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from kam_pipeline.assets import landing_sensor as ls
-from kam_pipeline.assets.alerts import alert_message, failure_alert_sensor
-from kam_pipeline.assets.definitions import defs
-from kam_pipeline.assets.resources import SettingsResource
-from kam_pipeline.assets.schedules import JOB_NAME
-from kam_pipeline.assets.sensors import SENSORS
 
+from assets.alerts import alert_message, failure_alert_sensor
+from assets.definitions import defs
+from assets.nightly import JOB_NAME
+from assets.resources import SettingsResource
+from assets.staging import build_landing_sensor, landing_run_request
+from kam_pipeline.ingest import arrival as ls
+from kam_pipeline.settings import SensorSettings
 from tools.sample_data import generate
 
 from .conftest import AS_OF, TINY, write_landing
@@ -57,14 +59,15 @@ class Sensor:
 
     def tick(self, seconds: float = STEP) -> dg.RunRequest | None:
         self.now += seconds
-        result = ls.evaluate_landing(self.landing, self.cursor, self.now, as_of=AS_OF, settle_seconds=SETTLE)
+        result = ls.evaluate_landing(self.landing, self.cursor, self.now, settle_seconds=SETTLE)
         self.cursor = result.cursor
-        assert (result.run_request is None) != (result.skip_reason is None)
-        if result.run_request is not None:
-            self.requests.append(result.run_request)
-        else:
+        assert (result.run_key is None) != (result.skip_reason is None)
+        if result.run_key is None:
             self.reasons.append(result.skip_reason or "")
-        return result.run_request
+            return None
+        request = landing_run_request(result.run_key, self.landing, date.fromisoformat(AS_OF))
+        self.requests.append(request)
+        return request
 
     def ticks(self, count: int) -> list[dg.RunRequest]:
         return [r for _ in range(count) if (r := self.tick()) is not None]
@@ -98,7 +101,7 @@ def test_a_complete_stable_set_requests_exactly_one_run(landing: Path) -> None:
     assert request.run_key == fingerprint
     assert request.tags == {"kam/as_of": AS_OF, "kam/landing_fingerprint": fingerprint}
     assert request.run_config == {"resources": {"settings": {"config": {"as_of": AS_OF, "landing_dir": str(landing)}}}}
-    assert dg.validate_run_config(defs.resolve_job_def(JOB_NAME), request.run_config)
+    assert dg.validate_run_config(defs().resolve_job_def(JOB_NAME), request.run_config)
     assert json.loads(sensor.cursor or "")["requested"] == fingerprint
 
 
@@ -200,7 +203,7 @@ def test_the_sensor_on_a_generated_landing_directory(tmp_path: Path) -> None:
     results = []
     for _ in range(4):
         context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings}, sensor_name="landing_sensor")
-        result = ls.landing_sensor(context)
+        result = build_landing_sensor(SensorSettings())(context)
         assert isinstance(result, dg.SensorResult)
         cursor = result.cursor
         results.append(result)
@@ -209,11 +212,11 @@ def test_the_sensor_on_a_generated_landing_directory(tmp_path: Path) -> None:
     request = (runs[1] or [])[0]
     assert request.tags["kam/as_of"] == AS_OF
     assert request.run_key == ls.scan_landing(landing).fingerprint
-    assert dg.validate_run_config(defs.resolve_job_def(JOB_NAME), request.run_config)
+    assert dg.validate_run_config(defs().resolve_job_def(JOB_NAME), request.run_config)
 
 
 def test_sensors_load_with_the_code_location() -> None:
-    merged = dg.Definitions.merge(defs, dg.Definitions(sensors=SENSORS))
+    merged = defs()
     landing_def = merged.resolve_sensor_def("landing_sensor")
     assert landing_def.job_name == JOB_NAME
     assert landing_def.default_status == dg.DefaultSensorStatus.STOPPED
@@ -289,8 +292,12 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> FailedRun:
     }
     instance = dg.DagsterInstance.ephemeral(settings={"run_retries": {"enabled": True, "max_retries": 1}})
     first_tick = failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
-    result = defs.resolve_job_def(JOB_NAME).execute_in_process(
-        instance=instance, run_config={"resources": {"settings": {"config": config}}}, raise_on_error=False
+    result = (
+        defs()
+        .resolve_job_def(JOB_NAME)
+        .execute_in_process(
+            instance=instance, run_config={"resources": {"settings": {"config": config}}}, raise_on_error=False
+        )
     )
     assert not result.success
     return FailedRun(instance, result, first_tick.cursor or "")
@@ -331,11 +338,11 @@ def test_a_failed_run_posts_one_alert(failed_run: FailedRun, webhook: Webhook, m
     assert kam["run_id"] == run_id
     assert kam["run_url"] == link
     assert kam["as_of"] == AS_OF
-    assert kam["failed_steps"] == ["staging_erp_customers"]
+    assert kam["failed_steps"] == ["staging__erp_customers"]
     assert kam["error"].startswith("erp/customers.csv: missing column country_code")
     assert "\n" not in body["text"]
     assert body["text"].startswith(
-        f"{JOB_NAME} failed (as of {AS_OF}) in step staging_erp_customers: erp/customers.csv"
+        f"{JOB_NAME} failed (as of {AS_OF}) in step staging__erp_customers: erp/customers.csv"
     )
     assert body["text"].endswith(f"{link} | an automatic retry is queued")  # dagster.yaml retries once
     assert kam["will_retry"] is True
@@ -379,7 +386,7 @@ def test_the_daemon_evaluation_alerts_once_per_failed_run(
     """Through Dagster's own run-status bookkeeping: the monitored job matches, the run is
     reported back as handled without error, and the next tick does not alert again."""
     monkeypatch.setenv("KAM_ALERT_WEBHOOK_URL", f"{webhook.url}/hook")
-    repository = dg.Definitions.merge(defs, dg.Definitions(sensors=SENSORS)).get_repository_def()
+    repository = defs().get_repository_def()
     context = dg.build_sensor_context(instance=failed_run.instance, cursor=failed_run.cursor, repository_def=repository)
     tick = failure_alert_sensor.evaluate_tick(context)
     [reaction] = tick.dagster_run_reactions or []
@@ -396,14 +403,14 @@ def test_alert_message_is_one_line_with_the_link() -> None:
     message = alert_message(
         "kam_nightly",
         "0123456789abcdef",
-        ["staging_fx_rates", "staging_erp_customers"],
+        ["staging__fx_rates", "staging__erp_customers"],
         "duckdb.IOException: Could not set lock\nsecond line of a traceback",
         None,
         "https://dagster.example.com/",
         will_retry=True,
     )
     assert message["text"] == (
-        "kam_nightly failed in steps staging_fx_rates, staging_erp_customers: duckdb.IOException: Could not set lock"
+        "kam_nightly failed in steps staging__fx_rates, staging__erp_customers: duckdb.IOException: Could not set lock"
         " | run 01234567: https://dagster.example.com/runs/0123456789abcdef | an automatic retry is queued"
     )
     assert message["kam"]["as_of"] is None

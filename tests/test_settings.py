@@ -1,11 +1,11 @@
 """Settings: one typed object, one file, overrides in a documented order."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from kam_pipeline.settings import DEFAULT_CONFIG, Settings, load_settings
+from kam_pipeline.settings import DEFAULT_CONFIG, Settings, SettingsError, definition_settings, load_settings
 
 
 def test_shipped_settings_file_states_the_code_defaults() -> None:
@@ -35,8 +35,30 @@ def test_kam_config_points_at_another_file(tmp_path: Path) -> None:
     assert settings.work_dir == Path("/tmp/w")
 
 
-def test_unknown_keys_and_bad_values_are_rejected() -> None:
-    with pytest.raises(ValidationError, match="abc_a_kut"):
+def test_unknown_keys_and_bad_values_are_rejected_in_one_line_naming_their_source(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^launchpad override segmentation\.abc_a_kut: unknown key$"):
         load_settings(environ={}, overrides={"segmentation.abc_a_kut": 0.7})
-    with pytest.raises(ValidationError, match="as_of"):
+    with pytest.raises(SettingsError, match=r"^KAM_AS_OF: .*valid date.* \(got '28\.11\.2026'\)$"):
         load_settings(environ={"KAM_AS_OF": "28.11.2026"})
+    broken = tmp_path / "kam.toml"
+    broken.write_text("[segmentation]\nabc_a_cut = 'high'\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(broken, environ={"KAM_AS_OF": "2026-11-28"})
+    assert str(raised.value).startswith(f"{broken} [segmentation] abc_a_cut: ")
+    assert "\n" not in str(raised.value)
+    broken.write_text("[segmentation\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="is not valid TOML"):
+        load_settings(broken, environ={})
+
+
+def test_the_as_of_date_defaults_to_the_day_before_the_run_started() -> None:
+    started = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)  # 00:30 on the 2nd in Berlin
+    assert load_settings(environ={}, now=started).as_of.isoformat() == "2026-12-01"
+
+
+def test_definition_settings_never_raise(tmp_path: Path) -> None:
+    broken = tmp_path / "kam.toml"
+    broken.write_text("[schedule]\ncron = 5\n", encoding="utf-8")
+    settings, problem = definition_settings({"KAM_CONFIG": str(broken)})
+    assert settings.schedule.cron == "0 2 * * *"
+    assert problem is not None and "cron" in problem

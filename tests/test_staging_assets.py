@@ -4,9 +4,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from kam_pipeline.assets.publish import published_warehouse
-from kam_pipeline.assets.staging import STAGING_ASSETS
 
+from assets.publish import published_warehouse
+from assets.staging import STAGING_ASSETS
 from kam_pipeline.ingest.contract import EXTRACTS
 
 from .conftest import resources_for

@@ -9,8 +9,8 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from kam_pipeline.assets.staging import STAGING_ASSETS
 
+from assets.staging import STAGING_ASSETS
 from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
 from kam_pipeline.ingest.contract.rules import UniqueKey
 from kam_pipeline.ingest.expectations import run_suite

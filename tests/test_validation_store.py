@@ -89,3 +89,11 @@ def test_an_entry_without_its_outcome_file_is_not_loaded(tmp_path: Path) -> None
     _store(first, cache, "run-1")
     (cache / validation_store.FOLDER / f"{first.fingerprint}.json").unlink()
     assert _stage(landing, cache).reused is None
+
+
+def test_the_code_digest_covers_the_domain_and_the_dagster_layer() -> None:
+    """A change under assets/ (which passes settings into validation) must validate again too."""
+    files = validation_store.source_files()
+    assert "assets/staging.py" in files
+    assert "kam_pipeline/ingest/validation.py" in files
+    assert "kam_pipeline/ingest/contract/rules.py" in files

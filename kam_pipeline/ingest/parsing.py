@@ -3,7 +3,7 @@
 CSV is read as text first: each line's field count and quote balance are
 checked with vectorised expressions, so that a ragged or broken line is
 quarantined with its line number and raw text instead of failing the file or
-being silently padded (see ../shared/FACTS.md on Polars' CSV options). Values
+being silently padded (docs/decisions.md §4 on Polars' CSV options). Values
 are then cast to the contract types with `strict=False`, and a value that was
 present but did not cast becomes a `parse.type` rejection.
 """
@@ -19,11 +19,17 @@ import polars as pl
 
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import Extract
-from kam_pipeline.ingest.quarantine import PARSE_RAGGED, PARSE_TYPE, conform, empty_rejections, quarantine_rows
+from kam_pipeline.ingest.quarantine import (
+    PARSE_RAGGED,
+    PARSE_TYPE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    conform,
+    empty_rejections,
+    quarantine_rows,
+)
 
 BOM = "\ufeff"
-SOURCE_FILE = "_source_file"
-SOURCE_ROW = "_source_row"
 TRUE_TEXT = ("true", "1")
 FALSE_TEXT = ("false", "0")
 

@@ -12,6 +12,15 @@ import polars as pl
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.rules import Rule
 
+#: Where a row came from. Parsed and staged rows carry their landing file and
+#: data row number (1 = first row after the header) as technical columns,
+#: with a leading underscore beside the extract's own columns; a quarantine
+#: row names the same two facts `source_file` and `source_row`.
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+REJECTED_FILE = "source_file"
+REJECTED_ROW = "source_row"
+
 REJECTED_ROWS_SCHEMA: dict[str, pl.DataType] = {
     "extract": pl.String(),
     "source_file": pl.String(),
@@ -61,7 +70,7 @@ def quarantine_rows(
         frame.select(
             pl.lit(extract.name).alias("extract"),
             source_file.alias("source_file"),
-            pl.col("_source_row").alias("source_row"),
+            pl.col(SOURCE_ROW).alias(REJECTED_ROW),
             record_key_expr(extract.key).alias("record_key"),
             pl.lit(rule).alias("rule"),
             pl.lit(group).alias("rule_group"),
@@ -82,5 +91,5 @@ def rule_rows(frame: pl.DataFrame, extract: Extract, rule: Rule) -> pl.DataFrame
         group=rule.group,
         column=rule.column,
         message=pl.lit(rule.describe()),
-        source_file=pl.col("_source_file"),
+        source_file=pl.col(SOURCE_FILE),
     )

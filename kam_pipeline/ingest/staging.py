@@ -11,21 +11,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import Extract
-from kam_pipeline.ingest.contract.extracts import INVOICE_LINES
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
+from kam_pipeline.ingest.expectations import data_docs_index, run_suite
 from kam_pipeline.ingest.landing import extract_files
 from kam_pipeline.ingest.parse_cache import parse_cached, prune
-from kam_pipeline.ingest.parsing import SOURCE_FILE, SOURCE_ROW, attach_raw
-from kam_pipeline.ingest.quarantine import empty_rejections
+from kam_pipeline.ingest.parsing import attach_raw
+from kam_pipeline.ingest.quarantine import SOURCE_FILE, SOURCE_ROW, empty_rejections
 from kam_pipeline.ingest.validation import derived_columns, later_copies, validate_rows
-from kam_pipeline.ingest.validation_store import StoredValidation, fingerprint, load
-from kam_pipeline.segmentation.daily_totals import stored_daily_totals
-from kam_pipeline.settings import Settings
+from kam_pipeline.ingest.validation_store import StoredValidation, fingerprint, load, save
 
 
 @dataclass(frozen=True)
@@ -37,6 +34,7 @@ class StagedExtract:
     extract: Extract
     files: list[str]
     parsed: list[Path]  # one Parquet file of parsed rows per landing file
+    cache_dir: Path  # where the parses and the stored validations of the extract are kept
     rows_read: int
     rejected: pl.DataFrame
     context: RuleContext  # the rule context including the extract's own accepted keys
@@ -145,7 +143,9 @@ def stage_extract(
     stored = load(cache_dir, key)
     hits = sum(c.hit for c in cached)
     if stored is not None:
-        return StagedExtract(extract, list(names), parsed, rows_read, stored.rejected, ctx, hits, key, reused=stored)
+        return StagedExtract(
+            extract, list(names), parsed, cache_dir, rows_read, stored.rejected, ctx, hits, key, reused=stored
+        )
     several = len(parsed) > 1
     rejected = [empty_rejections(), *[c.rejected for c in cached]]
     for path in parsed:
@@ -161,6 +161,7 @@ def stage_extract(
         extract=extract,
         files=list(names),
         parsed=parsed,
+        cache_dir=cache_dir,
         rows_read=rows_read,
         rejected=attach_raw(quarantine, names).sort("source_file", "source_row", "rule"),
         context=full_ctx,
@@ -170,22 +171,38 @@ def stage_extract(
     )
 
 
-def staged_rows(con: duckdb.DuckDBPyConnection, extract: Extract, cache_dir: Path) -> pl.LazyFrame:
-    """The accepted rows of the latest staging of `extract`, as a lazy scan of
-    its parsed files minus its quarantine, for computations that stream over
-    the invoice lines instead of loading them."""
-    rejected = con.sql(
-        "SELECT source_file, source_row FROM quality.rejected_rows WHERE extract = $extract",
-        params={"extract": extract.name},
-    ).pl()
-    return accepted_rows(extract, sorted(cache_dir.glob("*.parquet")), rejected)
-
-
-def invoice_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.LazyFrame:
-    """The accepted invoice lines' daily totals (kam_pipeline.segmentation.daily_totals),
-    computed once per version of the staging table."""
-    return stored_daily_totals(
-        con,
-        settings.work_dir / "invoice_days",
-        lambda: staged_rows(con, INVOICE_LINES, settings.parsed_dir(INVOICE_LINES.name)),
+def reconciliation(staged: StagedExtract, rows_accepted: int, run_id: str, as_of: date) -> pl.DataFrame:
+    """The extract's row of quality.reconciliation: rows read = accepted + rejected."""
+    return pl.DataFrame(
+        {
+            "run_id": [run_id],
+            "as_of_date": [as_of],
+            "extract": [staged.extract.name],
+            "files": [len(staged.files)],
+            "rows_read": [staged.rows_read],
+            "rows_accepted": [rows_accepted],
+            "rows_rejected": [staged.rows_rejected],
+            "balanced": [staged.rows_read == rows_accepted + staged.rows_rejected],
+        }
     )
+
+
+def validate_with_suite(
+    staged: StagedExtract, *, docs_dir: Path, run_id: str, max_rows: int | None, sample_failures: int
+) -> StoredValidation:
+    """Run the extract's Great Expectations suite on the check sample, write
+    its Data Docs into `docs_dir`, and store the outcome with the quarantine
+    for runs that see the same inputs (validation_store)."""
+    outcomes = run_suite(
+        staged.extract,
+        check_sample(staged.extract, staged.parsed, max_rows, staged.context),
+        staged.context,
+        docs_dir=docs_dir,
+        run_name=run_id[:8],
+        sample_failures=sample_failures,
+    )
+    validation = StoredValidation(
+        staged.fingerprint, staged.rejected, outcomes, data_docs_index(docs_dir).as_uri(), run_id
+    )
+    save(staged.cache_dir, validation)
+    return validation

@@ -24,8 +24,8 @@ import polars as pl
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, Rule, RuleContext, UniqueKey
 from kam_pipeline.ingest.hierarchy import PARENT_MISSING, resolve_groups
-from kam_pipeline.ingest.parsing import SOURCE_FILE, SOURCE_ROW
-from kam_pipeline.ingest.quarantine import empty_rejections, rule_rows
+from kam_pipeline.ingest.quarantine import SOURCE_FILE, SOURCE_ROW, empty_rejections, rule_rows
+from kam_pipeline.sql_literals import file_list
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def later_copies(extract: Extract, parsed: list[Path], memory_limit: str | None 
     100 M lines), then compares the keys themselves only on rows whose hash
     repeats, so a hash collision costs time, never a wrong rejection."""
     found = [empty_rejections()]
-    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parsed) + "]"
+    files = file_list(parsed)
     with duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {}) as con:
         for rule in (r for r in extract.all_rules() if isinstance(r, UniqueKey)):
             keys = ", ".join(rule.columns)

@@ -23,6 +23,7 @@ version (`meta.table_versions`), so they are rewritten only when it changes.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -35,7 +36,6 @@ from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.rules import RuleContext
 from kam_pipeline.ingest.expectations import ExpectationOutcome
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FOLDER = "validated"
 
 
@@ -50,14 +50,25 @@ class StoredValidation:
     run_id: str
 
 
+def source_files() -> dict[str, Path]:
+    """Every Python file that can change a validation outcome, by its path
+    from the package folders' parent: the domain package and the Dagster
+    layer that calls it (found without importing it)."""
+    roots = [Path(__file__).resolve().parents[1]]
+    layer = importlib.util.find_spec("assets")
+    if layer is not None and layer.origin is not None:
+        roots.append(Path(layer.origin).resolve().parent)
+    return {path.relative_to(root.parent).as_posix(): path for root in roots for path in sorted(root.rglob("*.py"))}
+
+
 @cache
 def code_digest() -> str:
     """Digest of the pipeline's Python source: any code change invalidates
     every stored validation (simpler and safer than tracking which module a
     rule depends on)."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+    for name, path in sorted(source_files().items()):
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

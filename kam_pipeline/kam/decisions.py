@@ -10,7 +10,7 @@ from datetime import date
 
 import polars as pl
 
-from kam_pipeline.kam.figures import fixed
+from kam_pipeline.figures import fixed
 from kam_pipeline.kam.scoring import in_points
 from kam_pipeline.kam.snapshot import snapshot_date
 from kam_pipeline.segmentation.windows import add_months

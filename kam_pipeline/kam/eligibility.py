@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from kam_pipeline.kam.figures import fixed, percent
+from kam_pipeline.figures import fixed, percent_expr
 from kam_pipeline.segmentation.pareto import in_universe
 from kam_pipeline.settings import KamSettings
 
@@ -34,9 +34,9 @@ def _rules(settings: KamSettings) -> list[tuple[pl.Expr, pl.Expr]]:
             ~margin_judged | (margin_pct >= settings.min_margin_pct).fill_null(False),
             pl.format(
                 "margin {} below the {} minimum (cost known for {} of revenue)",
-                percent(margin_pct).fill_null("n/a"),
-                percent(pl.lit(settings.min_margin_pct)),
-                percent(coverage),
+                percent_expr(margin_pct).fill_null("n/a"),
+                percent_expr(pl.lit(settings.min_margin_pct)),
+                percent_expr(coverage),
             ),
         ),
         (

@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
+from kam_pipeline.figures import count, money, percent, short_amount
 from kam_pipeline.kam.load import BALANCED, OVER, UNDER
 from kam_pipeline.kam.migration import GONE, NEW
 from kam_pipeline.segmentation.tiers import TIERS
@@ -122,44 +123,12 @@ def _dated(title: str, as_of: date | None) -> str:
     return title if as_of is None else f"{title} — as of {as_of.isoformat()}"
 
 
-def _count(n: int) -> str:
-    """1234567 -> '1 234 567'."""
-    return f"{n:,}".replace(",", " ")
-
-
 def _customers(n: int) -> str:
     """'1 customer', '12 345 customers'."""
-    return f"{_count(n)} customer{'' if n == 1 else 's'}"
-
-
-def _percent(fraction: float, decimals: int = 1) -> str:
-    """0.8012 -> '80.1 %'."""
-    return f"{fraction * 100:.{decimals}f} %"
+    return f"{count(n)} customer{'' if n == 1 else 's'}"
 
 
 _PERCENT_TICKS = FuncFormatter(lambda v, _: f"{v:.0f} %")
-
-
-def _short_amount(value: float) -> str:
-    """'1.2 m', '350 k', '940', as on tick labels."""
-    magnitude = abs(value)
-    if magnitude >= 1e6:
-        return f"{value / 1e6:.3g} m"
-    if magnitude >= 1e3:
-        return f"{value / 1e3:.3g} k"
-    return f"{value:.0f}"
-
-
-def _money(value: float, currency: str) -> str:
-    """'EUR 1.2 m', 'EUR 350.0 k', 'EUR 940' (as the tier reason writes amounts, §S10)."""
-    magnitude = abs(value)
-    if magnitude >= 1e6:
-        figure = f"{value / 1e6:,.1f} m"
-    elif magnitude >= 1e3:
-        figure = f"{value / 1e3:.1f} k"
-    else:
-        figure = f"{value:.0f}"
-    return f"{currency} {figure.replace(',', ' ')}"
 
 
 def _evenly_spaced(n: int, at_most: int) -> np.ndarray:
@@ -221,14 +190,14 @@ def pareto_chart(segments: pl.DataFrame, a_cut: float, b_cut: float, *, currency
         colour = CLASS_COLOURS.get(row["abc_class"], OTHER_COLOUR)
         ax.axvspan(start * 100, end * 100, color=colour, alpha=0.12, linewidth=0)
         label = (
-            f"{row['abc_class']}: {_customers(row['customers'])} ({_percent(row['customers'] / n)}), "
-            f"{_percent(row['revenue'] / total)} of revenue"
+            f"{row['abc_class']}: {_customers(row['customers'])} ({percent(row['customers'] / n)}), "
+            f"{percent(row['revenue'] / total)} of revenue"
         )
         handles.append(Patch(facecolor=colour, alpha=0.35, label=label))
         if end < 1.0:
             ax.plot(end * 100, y_all[row["last"]] * 100, "o", color=colour, markersize=6, zorder=4)
             ax.annotate(
-                f"{_customers(int(row['last']) + 1)} → {_percent(y_all[row['last']])}",
+                f"{_customers(int(row['last']) + 1)} → {percent(y_all[row['last']])}",
                 (end * 100, y_all[row["last"]] * 100),
                 xytext=(8, -14),
                 textcoords="offset points",
@@ -251,11 +220,11 @@ def pareto_chart(segments: pl.DataFrame, a_cut: float, b_cut: float, *, currency
     ax.set_xlabel("Customers in Pareto order (revenue descending), cumulative share of customers", fontsize=9.5)
     ax.set_ylabel(f"Cumulative share of revenue ({currency})", fontsize=9.5)
     ax.legend(handles=handles, loc="lower right", fontsize=8.5, frameon=True, framealpha=0.95, edgecolor=GRID)
-    subtitle = f"{_customers(n)} with revenue > 0, total {_money(total, currency)}, trailing window"
+    subtitle = f"{_customers(n)} with revenue > 0, total {money(total, currency)}, trailing window"
     if outside:
-        subtitle += f"; {_count(outside)} without revenue (class N) not ranked"
+        subtitle += f"; {count(outside)} without revenue (class N) not ranked"
     if n > PARETO_POINTS:
-        subtitle += f"\nCurve drawn through {_count(len(drawn))} of {_count(n)} customers; cut points exact"
+        subtitle += f"\nCurve drawn through {count(len(drawn))} of {count(n)} customers; cut points exact"
     _titles(fig, ax, title, subtitle)
     return _png(fig)
 
@@ -347,12 +316,12 @@ def tier_matrix_chart(segments: pl.DataFrame, *, currency: str = "EUR") -> bytes
     decades = [10.0**k for k in range(3, 1 + math.ceil(math.log10(top_potential * 2.5)))]
     ax.yaxis.set_major_locator(FixedLocator([0.0, *decades]))
     ax.yaxis.set_minor_locator(FixedLocator([m * d for d in decades for m in range(2, 10)]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short_amount(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short_amount(v)))
     ax.set_xlabel("Share of revenue, trailing window (log scale)", fontsize=9.5)
     ax.set_ylabel(f"Potential value ({currency}, symmetric log scale)", fontsize=9.5)
     total = universe.get_column("revenue").sum()
     revenue_axis = ax.secondary_xaxis("top", functions=(lambda s: s * total, lambda r: r / total))
-    revenue_axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short_amount(v)))
+    revenue_axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: short_amount(v)))
     revenue_axis.xaxis.set_minor_formatter(NullFormatter())
     revenue_axis.tick_params(labelsize=8, colors=MUTED)
     revenue_axis.set_xlabel(f"Revenue, trailing window ({currency})", fontsize=8.5, color=MUTED)
@@ -366,7 +335,7 @@ def tier_matrix_chart(segments: pl.DataFrame, *, currency: str = "EUR") -> bytes
             linestyle="",
             markersize=8,
             color=TIER_COLOURS.get(t, OTHER_COLOUR),
-            label=f"{t} ({_count(per_tier[t])})",
+            label=f"{t} ({count(per_tier[t])})",
         )
         for t in tiers
     ]
@@ -392,7 +361,7 @@ def tier_matrix_chart(segments: pl.DataFrame, *, currency: str = "EUR") -> bytes
                 marker="o",
                 linestyle="",
                 color="#bbbbbb",
-                label=_money(m, currency),
+                label=money(m, currency),
                 markersize=math.sqrt(_bubble_area(m, largest_margin)),
             )
             for m in references
@@ -413,11 +382,11 @@ def tier_matrix_chart(segments: pl.DataFrame, *, currency: str = "EUR") -> bytes
         size_legend.set_in_layout(False)
     subtitle = f"{_customers(n)} with revenue > 0"
     if outside:
-        subtitle += f" ({_count(outside)} DORMANT without revenue not shown)"
+        subtitle += f" ({count(outside)} DORMANT without revenue not shown)"
     if n > len(drawn):
         subtitle += (
-            f"\nDrawn: the top {_count(TOP_BUBBLES)} by revenue and {_count(len(drawn) - TOP_BUBBLES)} of the other "
-            f"{_count(n - TOP_BUBBLES)}, evenly spaced in Pareto order"
+            f"\nDrawn: the top {count(TOP_BUBBLES)} by revenue and {count(len(drawn) - TOP_BUBBLES)} of the other "
+            f"{count(n - TOP_BUBBLES)}, evenly spaced in Pareto order"
         )
     _titles(fig, ax, title, subtitle)
     return _png(fig)
@@ -454,7 +423,7 @@ def _class_boundaries(ax: Axes, universe: pl.DataFrame, currency: str) -> None:
             ax.text(
                 0.005,
                 starts[potential_class],
-                f"{potential_class} potential from {_money(starts[potential_class], currency)}",
+                f"{potential_class} potential from {money(starts[potential_class], currency)}",
                 transform=ax.get_yaxis_transform(),
                 ha="left",
                 va="bottom",
@@ -508,14 +477,14 @@ def load_chart(load: pl.DataFrame) -> bytes:
     right = float(np.nanmax(np.concatenate([required, capacity, [1.0]])))
     font = 9 if len(shown) <= 16 else 7.5
     for y, req, cap, util in zip(positions, required, capacity, shown.get_column("utilisation"), strict=True):
-        text = "n/a" if util is None or not math.isfinite(util) else _percent(util, 0)
+        text = "n/a" if util is None or not math.isfinite(util) else percent(util, 0)
         ax.text(np.nanmax([req, cap]) + right * 0.01, y, text, va="center", fontsize=font, color=INK)
     ax.set_yticks(positions, shown.get_column("label").to_list(), fontsize=font)
     if hidden:
         ax.text(
             0,
             MAX_MANAGERS // 2,
-            f"… {_count(hidden)} managers in between not shown …",
+            f"… {count(hidden)} managers in between not shown …",
             va="center",
             fontsize=font,
             color=MUTED,
@@ -523,13 +492,13 @@ def load_chart(load: pl.DataFrame) -> bytes:
         )
     ax.set_ylim(positions.max() + 0.7, -0.7)
     ax.set_xlim(0, right * 1.12)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _count(round(v))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: count(round(v))))
     ax.set_xlabel("Hours per year", fontsize=9.5)
 
     counts = dict(managers.group_by("load_status").len().iter_rows())
     order = _categories(list(counts), (OVER, BALANCED, UNDER))
     handles: list[Patch | Line2D] = [
-        Patch(color=STATUS_COLOURS.get(s, OTHER_COLOUR), label=f"{s} ({_count(counts.get(s, 0))})")
+        Patch(color=STATUS_COLOURS.get(s, OTHER_COLOUR), label=f"{s} ({count(counts.get(s, 0))})")
         for s in dict.fromkeys([OVER, BALANCED, UNDER, *order])
     ]
     handles.append(Line2D([], [], color=INK, linewidth=2.2, label="capacity"))
@@ -544,10 +513,10 @@ def load_chart(load: pl.DataFrame) -> bytes:
     )
     total_required = managers.get_column("required").sum()
     total_capacity = managers.get_column("capacity").sum()
-    subtitle = f"{_count(n)} managers: {_count(round(total_required))} h required"
+    subtitle = f"{count(n)} managers: {count(round(total_required))} h required"
     if total_capacity:
         subtitle += (
-            f" against {_count(round(total_capacity))} h capacity ({_percent(total_required / total_capacity, 0)})"
+            f" against {count(round(total_capacity))} h capacity ({percent(total_required / total_capacity, 0)})"
         )
     subtitle += "; labels show utilisation"
     if hidden:
@@ -594,18 +563,18 @@ def migration_chart(migration: pl.DataFrame) -> bytes:
     for (i, j), value in np.ndenumerate(matrix):
         if value:
             colour = "white" if norm(value) > 0.5 else INK
-            ax.text(j, i, _count(int(value)), ha="center", va="center", fontsize=9.5, color=colour)
+            ax.text(j, i, count(int(value)), ha="center", va="center", fontsize=9.5, color=colour)
     if not first_snapshot:
         for k in range(len(tiers)):
             ax.add_patch(Rectangle((k - 0.5, k - 0.5), 1, 1, fill=False, edgecolor=INK, linewidth=1.5, zorder=3))
     ax.set_xticks(
         range(len(to_tiers)),
-        [f"{_wrap_tier(t)}\n({_count(int(c))})" for t, c in zip(to_tiers, column_totals, strict=True)],
+        [f"{_wrap_tier(t)}\n({count(int(c))})" for t, c in zip(to_tiers, column_totals, strict=True)],
         fontsize=8.5,
     )
     ax.set_yticks(
         range(len(from_tiers)),
-        [f"{t} ({_count(int(c))})" for t, c in zip(from_tiers, row_totals, strict=True)],
+        [f"{t} ({count(int(c))})" for t, c in zip(from_tiers, row_totals, strict=True)],
         fontsize=8.5,
     )
     ax.set_xticks(np.arange(-0.5, len(to_tiers)), minor=True)
@@ -629,8 +598,8 @@ def migration_chart(migration: pl.DataFrame) -> bytes:
         period = f" {previous.isoformat()} → {as_of.isoformat()}" if previous and as_of else ""
         title = _dated(f"Tier migration{period}", None if period else as_of)
         subtitle = (
-            f"{_customers(total)}: {_count(stayed)} kept their tier (outlined), "
-            f"{_count(total - stayed - new - gone)} changed tier, {_count(new)} new, {_count(gone)} gone"
+            f"{_customers(total)}: {count(stayed)} kept their tier (outlined), "
+            f"{count(total - stayed - new - gone)} changed tier, {count(new)} new, {count(gone)} gone"
         )
     _titles(fig, ax, title, subtitle)
     return _png(fig)

@@ -1,15 +1,13 @@
 """The short summary `kam-pipeline run` prints after a successful run."""
 
+from pathlib import Path
+
 import duckdb
 
-from kam_pipeline.settings import load_settings
 
-
-def run_summary(as_of: str | None) -> str:
+def run_summary(path: Path) -> str:
     """Where the warehouse is and what the run published, read from the
     published file itself (what BI tools see)."""
-    settings = load_settings(as_of=as_of)
-    path = settings.warehouse_path
     with duckdb.connect(str(path), read_only=True) as con:
         run_id, run_as_of, rejected = con.execute(
             "SELECT run_id, as_of_date, rejected_rows FROM meta.runs ORDER BY finished_at DESC LIMIT 1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from kam_pipeline.figures import money_expr, whole_percent
 from kam_pipeline.segmentation.pareto import OUTSIDE
 from kam_pipeline.segmentation.potential import UNKNOWN
 from kam_pipeline.settings import SegmentationSettings
@@ -36,23 +37,6 @@ def at_risk() -> pl.Expr:
     return (pl.col("threat_level") == "HIGH") & pl.col("abc_class").is_in(["A", "B"])
 
 
-def _money(column: str, currency: str) -> pl.Expr:
-    """'EUR 1.2 m', 'EUR 350.0 k', 'EUR 940' — one decimal above a thousand."""
-    x = pl.col(column).cast(pl.Float64)
-    figure = (
-        pl.when(x.abs() >= 1e6)
-        .then(pl.concat_str((x / 1e6).round(1).cast(pl.String), pl.lit(" m")))
-        .when(x.abs() >= 1e3)
-        .then(pl.concat_str((x / 1e3).round(1).cast(pl.String), pl.lit(" k")))
-        .otherwise(x.round(0).cast(pl.Int64).cast(pl.String))
-    )
-    return pl.concat_str(pl.lit(f"{currency} "), figure)
-
-
-def _percent(fraction: float) -> str:
-    return f"{fraction * 100:g} %"
-
-
 def _class_part(settings: SegmentationSettings) -> pl.Expr:
     share = pl.concat_str((pl.col("revenue_share") * 100).round(1).cast(pl.String), pl.lit(" % of revenue, "))
     a, b = settings.abc_a_cut, settings.abc_b_cut
@@ -61,7 +45,7 @@ def _class_part(settings: SegmentationSettings) -> pl.Expr:
         .then(
             pl.concat_str(
                 pl.lit(f"N customer (no positive revenue in the last {settings.window_months} months: "),
-                _money("revenue_t12m", settings.reporting_currency),
+                money_expr("revenue_t12m", settings.reporting_currency),
                 pl.lit(")"),
             )
         )
@@ -71,10 +55,10 @@ def _class_part(settings: SegmentationSettings) -> pl.Expr:
                 pl.lit(" customer ("),
                 share,
                 pl.when(pl.col("abc_class") == "A")
-                .then(pl.lit(f"top {_percent(a)})"))
+                .then(pl.lit(f"top {whole_percent(a)})"))
                 .when(pl.col("abc_class") == "B")
-                .then(pl.lit(f"next {_percent(b - a)})"))
-                .otherwise(pl.lit(f"last {_percent(1 - b)})")),
+                .then(pl.lit(f"next {whole_percent(b - a)})"))
+                .otherwise(pl.lit(f"last {whole_percent(1 - b)})")),
             )
         )
     )
@@ -84,11 +68,11 @@ def _potential_part(settings: SegmentationSettings) -> pl.Expr:
     currency = settings.reporting_currency
     driver = (
         pl.when(pl.col("pipeline_weighted") > pl.col("headroom").fill_null(0))
-        .then(pl.concat_str(pl.lit("weighted pipeline "), _money("pipeline_weighted", currency)))
+        .then(pl.concat_str(pl.lit("weighted pipeline "), money_expr("pipeline_weighted", currency)))
         .otherwise(
             pl.concat_str(
                 pl.lit("headroom "),
-                _money("headroom", currency),
+                money_expr("headroom", currency),
                 pl.lit(" from "),
                 pl.col("wallet_source").replace("BENCHMARK", "benchmark"),
                 pl.lit(" wallet"),

@@ -2,7 +2,7 @@
 
 Every asset writes its table here; the publish step copies the result into
 the file BI tools read (kam_pipeline/warehouse/publish.py), because DuckDB allows one
-writer *or* many readers per file (../shared/FACTS.md). Writes replace a
+writer *or* many readers per file (docs/decisions.md §2). Writes replace a
 whole table, or the rows of one key (an extract, an as-of date), inside one
 transaction, so a rerun replaces exactly what it recomputes. The staging
 tables are views over the parsed Parquet files (`stage_view`), so the
@@ -18,7 +18,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from kam_pipeline.ingest.quarantine import REJECTED_FILE, REJECTED_ROW, SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.settings import Settings
+from kam_pipeline.sql_literals import file_list, literal
 
 SCHEMAS = ("staging", "quality", "marts", "history", "meta")
 VERSIONS = "meta.table_versions"
@@ -74,12 +76,34 @@ def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     return con.sql(f"SELECT * FROM {table}").pl()
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def relations(con: duckdb.DuckDBPyConnection, database: str | None = None) -> dict[str, str]:
+    """`schema.name` -> "table" or "view" of every relation of `database`
+    (default: the connection's own): the one way to ask what exists."""
+    rows = con.execute(
+        "SELECT schema_name || '.' || table_name, 'table' FROM duckdb_tables() "
+        "WHERE database_name = coalesce(?, current_database()) UNION ALL "
+        "SELECT schema_name || '.' || view_name, 'view' FROM duckdb_views() "
+        "WHERE NOT internal AND database_name = coalesce(?, current_database())",
+        [database, database],
     ).fetchall()
-    return bool(found[0][0])
+    return dict(rows)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> bool:
+    """Whether `table` (a table or a view) exists in `database` (default: the connection's own)."""
+    return table in relations(con, database)
+
+
+def latest_snapshot_before(con: duckdb.DuckDBPyConnection, table: str, as_of: object) -> pl.DataFrame:
+    """The rows of `table` (keyed by as_of_date) of its latest as-of date before `as_of`."""
+    return con.sql(
+        f"SELECT * FROM {table} WHERE as_of_date = (SELECT max(as_of_date) FROM {table} WHERE as_of_date < $as_of)",
+        params={"as_of": as_of},
+    ).pl()
 
 
 def table_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
@@ -114,24 +138,18 @@ def stage_view(
     digest of everything the rows derive from) and the row count are recorded
     in meta.table_versions; the rows are counted only when the version
     changes. Returns the row count."""
-    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parquet) + "]"
-    schema, name = table.split(".")
-    is_table = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
-        "AND table_name = ?",
-        [schema, name],
-    ).fetchall()[0][0]
-    if is_table:  # a working database written before staging became views
+    files = file_list(parquet)
+    if relations(con).get(table) == "table":  # a working database written before staging became views
         con.execute(f"DROP TABLE {table}")
     con.execute(
         f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(columns)} FROM read_parquet({files}) AS p "
-        "ANTI JOIN (SELECT source_file, source_row FROM quality.rejected_rows WHERE extract = "
-        f"'{extract}') AS x ON x.source_file = p._source_file AND x.source_row = p._source_row"
+        f"ANTI JOIN (SELECT {REJECTED_FILE}, {REJECTED_ROW} FROM quality.rejected_rows WHERE extract = "
+        f"{literal(extract)}) AS x ON x.{REJECTED_FILE} = p.{SOURCE_FILE} AND x.{REJECTED_ROW} = p.{SOURCE_ROW}"
     )
     recorded = _recorded(con, table)
     if recorded and recorded[0] == version:
         return recorded[1]
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    rows = count_rows(con, table)
     row = pl.DataFrame({"table_name": [table], "version": [version], "written_by_run": [run_id], "row_count": [rows]})
     replace_rows(con, VERSIONS, row, {"table_name": table})
     return rows

@@ -4,7 +4,7 @@ DuckDB allows one read-write process or many read-only ones per file, so the
 nightly run never writes to the file a dashboard holds open. It builds the
 complete new warehouse in a temporary file next to the published one (one
 transaction, CHECKPOINT, close, fsync), then `os.replace`s it onto the
-published path and fsyncs the directory (../shared/FACTS.md: the swap takes
+published path and fsyncs the directory (docs/decisions.md §3: the swap takes
 under a millisecond; a reader already connected keeps a consistent old
 version, new connections see the complete new one). A run killed at any
 point leaves the previous file untouched; its temporary file is removed by
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from kam_pipeline.warehouse import database as warehouse
-from kam_pipeline.warehouse import schema
+from kam_pipeline.sql_literals import literal
+from kam_pipeline.warehouse import database, schema
 
 BUILDING_SUFFIX = ".building"
 
@@ -72,15 +72,6 @@ def fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _work_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Tables and views of the working database (the staging tables are views)."""
-    rows = con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'work' UNION ALL "
-        "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = 'work'"
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
 def _copy_declared_tables(
     con: duckdb.DuckDBPyConnection, kept: frozenset[str] = frozenset()
 ) -> tuple[dict[str, int], list[str]]:
@@ -88,33 +79,28 @@ def _copy_declared_tables(
     column, so a missing column or an incompatible type fails the publish.
     Tables in `kept` already hold the same rows (carried over with the
     previous file) and are only counted."""
-    available = _work_tables(con)
+    available = database.relations(con, "work")
     counts, missing = {}, []
     for table, columns in schema.declared_tables().items():
         if table == "meta.runs":
             continue
         if table in kept:
-            counts[table] = _count(con, table)
+            counts[table] = database.count_rows(con, table)
             continue
         if table not in available:
             missing.append(table)
             continue
         names = ", ".join(c.name for c in columns)
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table}")
-        counts[table] = _count(con, table)
+        counts[table] = database.count_rows(con, table)
     return counts, missing
 
 
-def _versions(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, tuple[str, int]]:
-    """Table -> (version, row count) recorded in `database`'s meta.table_versions."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'meta' "
-        "AND table_name = 'table_versions'",
-        [database],
-    ).fetchall()[0][0]
-    if not found:
+def _versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[str, int]]:
+    """Table -> (version, row count) recorded in the attached `source`'s meta.table_versions."""
+    if not database.table_exists(con, database.VERSIONS, source):
         return {}
-    rows = con.execute(f"SELECT table_name, version, row_count FROM {database}.{warehouse.VERSIONS}").fetchall()
+    rows = con.execute(f"SELECT table_name, version, row_count FROM {source}.{database.VERSIONS}").fetchall()
     return {table: (version, count) for table, version, count in rows}
 
 
@@ -128,18 +114,14 @@ def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
     if not target.exists():
         return frozenset()
     with duckdb.connect() as con:
-        con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
-        con.execute(f"ATTACH {_sql_path(target)} AS previous (READ_ONLY)")
+        con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
+        con.execute(f"ATTACH {literal(target)} AS previous (READ_ONLY)")
         columns, tables = schema.database_schema(con, "previous")
         if set(columns) | set(tables) != schema.declared_schema():
             return frozenset()
         work, previous = _versions(con, "work"), _versions(con, "previous")
         same = [t for t, v in work.items() if previous.get(t) == v and t in schema.declared_tables()]
-        return frozenset(t for t in same if _count(con, f"previous.{t}") == work[t][1])
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        return frozenset(t for t in same if database.count_rows(con, f"previous.{t}") == work[t][1])
 
 
 def _empty_all_but(con: duckdb.DuckDBPyConnection, kept: frozenset[str]) -> None:
@@ -148,16 +130,9 @@ def _empty_all_but(con: duckdb.DuckDBPyConnection, kept: frozenset[str]) -> None
     for table in schema.declared_tables():
         if table not in kept:
             con.execute(f"DELETE FROM {table}")
-    views = con.execute(
-        "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND database_name = "
-        "current_database()"
-    ).fetchall()
-    for (view,) in views:
-        con.execute(f"DROP VIEW {view}")
-
-
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    for view, kind in database.relations(con).items():
+        if kind == "view":
+            con.execute(f"DROP VIEW {view}")
 
 
 def _record_run(
@@ -168,14 +143,10 @@ def _record_run(
     The log is the union of the working database's and the previously
     published file's, so a run killed after its swap but before it wrote its
     row to the working database still stays in the log."""
-    sources = ["work.meta.runs"] if "meta.runs" in _work_tables(con) else []
+    sources = ["work.meta.runs"] if database.table_exists(con, "meta.runs", "work") else []
     if previous.exists():
-        con.execute(f"ATTACH {_sql_path(previous)} AS previous (READ_ONLY)")
-        has_log = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'previous' AND schema_name = 'meta' "
-            "AND table_name = 'runs'"
-        ).fetchone()[0]
-        if has_log:
+        con.execute(f"ATTACH {literal(previous)} AS previous (READ_ONLY)")
+        if database.table_exists(con, "meta.runs", "previous"):
             sources.append("previous.meta.runs")
     if sources:
         union = " UNION ALL BY NAME ".join(f"SELECT * FROM {source}" for source in sources)
@@ -214,7 +185,7 @@ def publish(work_db: Path, target: Path, run: RunRecord, memory_limit: str | Non
         shutil.copyfile(target, building)
     con = duckdb.connect(str(building), config={"memory_limit": memory_limit} if memory_limit else {})
     try:
-        con.execute(f"ATTACH {_sql_path(work_db)} AS work (READ_ONLY)")
+        con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
         con.execute("BEGIN TRANSACTION")
         if kept:
             _empty_all_but(con, kept)

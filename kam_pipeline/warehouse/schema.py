@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from kam_pipeline.sql_literals import literal
+
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 VIEWS_SUFFIX = "_views.sql"
 
@@ -47,7 +49,7 @@ def _inherit_history_comments(con: duckdb.DuckDBPyConnection) -> None:
         """
     ).fetchall()
     for table, column, comment in rows:
-        con.execute(f"COMMENT ON COLUMN history.{table}.{column} IS '{comment.replace(chr(39), chr(39) * 2)}'")
+        con.execute(f"COMMENT ON COLUMN history.{table}.{column} IS {literal(comment)}")
 
 
 def create_tables(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:

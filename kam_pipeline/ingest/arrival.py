@@ -1,7 +1,7 @@
-"""File-arrival sensor: start `kam_nightly` when a complete, settled set of extracts lands.
+"""When a delivery of extracts is complete: the landing sensor's decision.
 
-How an evaluation decides (the Dagster daemon evaluates every
-MINIMUM_INTERVAL_SECONDS):
+The landing sensor (assets/staging.py) asks `evaluate_landing` at every
+evaluation whether to start `kam_nightly`. How an evaluation decides:
 
 1. The set is every file the contract's patterns match in the landing
    directory, except names starting with `.` or `_` (hidden files, the
@@ -37,18 +37,12 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
-import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-import dagster as dg
-from kam_pipeline.assets.resources import SettingsResource
-from kam_pipeline.assets.schedules import nightly_job
-
 from kam_pipeline.ingest.contract import EXTRACTS
-from kam_pipeline.settings import SensorSettings, load_settings
+from kam_pipeline.settings import SensorSettings
 
 #: Defaults of evaluate_landing; the sensor passes the settings' `[sensors]` values.
 SETTLE_SECONDS = SensorSettings().settle_seconds
@@ -56,8 +50,6 @@ SETTLE_SECONDS = SensorSettings().settle_seconds
 MARKER = "_SUCCESS"
 #: Suffixes of files still being written by browsers and copy tools (WinSCP: .filepart).
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload")
-AS_OF_TAG = "kam/as_of"
-FINGERPRINT_TAG = "kam/landing_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -159,19 +151,11 @@ class LandingCursor:
 
 
 class LandingEvaluation(NamedTuple):
-    run_request: dg.RunRequest | None
+    """Either `run_key` (start a run on the set with this fingerprint) or `skip_reason`."""
+
+    run_key: str | None
     cursor: str
     skip_reason: str | None
-
-
-def landing_run_request(fingerprint: str, landing_dir: Path, as_of: date | str) -> dg.RunRequest:
-    """A `kam_nightly` run on exactly the directory that was fingerprinted."""
-    as_of_text = as_of.isoformat() if isinstance(as_of, date) else as_of
-    return dg.RunRequest(
-        run_key=fingerprint,
-        run_config={"resources": {"settings": {"config": {"as_of": as_of_text, "landing_dir": str(landing_dir)}}}},
-        tags={AS_OF_TAG: as_of_text, FINGERPRINT_TAG: fingerprint},
-    )
 
 
 def evaluate_landing(
@@ -179,7 +163,6 @@ def evaluate_landing(
     cursor_json: str | None,
     now: float,
     *,
-    as_of: date | str,
     settle_seconds: float = SETTLE_SECONDS,
 ) -> LandingEvaluation:
     """One sensor evaluation: a run request or a skip reason, and the new cursor.
@@ -226,27 +209,4 @@ def evaluate_landing(
                 f"so waiting until it is unchanged for {settle_seconds:.0f} s",
                 cursor,
             )
-    request = landing_run_request(fingerprint, landing_dir, as_of)
-    return LandingEvaluation(request, LandingCursor(requested=fingerprint).to_json(), None)
-
-
-@dg.sensor(
-    name="landing_sensor",
-    job=nightly_job,
-    minimum_interval_seconds=load_settings().sensors.minimum_interval_seconds,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description=(
-        "Starts kam_nightly when a complete new set of extracts has landed and stopped changing "
-        "(_SUCCESS marker newer than every extract, or files unchanged for a minute). Stopped by "
-        "default: the 02:00 schedule is the default trigger; run one of the two."
-    ),
-)
-def landing_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource) -> dg.SensorResult:
-    run = settings.load()
-    evaluation = evaluate_landing(
-        run.landing_dir, context.cursor, time.time(), as_of=run.as_of, settle_seconds=run.sensors.settle_seconds
-    )
-    if evaluation.run_request is not None:
-        context.log.info(f"requesting kam_nightly for landing set {evaluation.run_request.run_key}")
-        return dg.SensorResult(run_requests=[evaluation.run_request], cursor=evaluation.cursor)
-    return dg.SensorResult(skip_reason=evaluation.skip_reason, cursor=evaluation.cursor)
+    return LandingEvaluation(fingerprint, LandingCursor(requested=fingerprint).to_json(), None)

@@ -1,17 +1,22 @@
-"""The nightly job and its schedule.
+"""The nightly job and its schedule: the run-level automation.
 
-The job runs in process (../shared/FACTS.md: the multiprocess executor costs
+The job runs in process (docs/decisions.md §1: the multiprocess executor costs
 about a minute of Python start-ups, and one process also serialises writes
 to the working database). The schedule's as-of date is the day before the
 tick: a 02:00 run on the 29th segments the data up to and including the 28th.
 """
 
+from __future__ import annotations
+
 from datetime import timedelta
 
 import dagster as dg
-from kam_pipeline.assets.resources import SettingsResource
+
+from kam_pipeline.settings import ScheduleSettings
 
 JOB_NAME = "kam_nightly"
+#: Every run carries its as-of date as this tag, so the runs list tells dates apart.
+AS_OF_TAG = "kam/as_of"
 
 nightly_job = dg.define_asset_job(
     JOB_NAME,
@@ -21,24 +26,24 @@ nightly_job = dg.define_asset_job(
 )
 
 
-def build_nightly_schedule(settings: SettingsResource) -> dg.ScheduleDefinition:
+def as_of_run_config(as_of: str, **fields: str) -> dict:
+    """Run config that fixes the run's as-of date (and other settings fields)."""
+    return {"resources": {"settings": {"config": {"as_of": as_of, **fields}}}}
+
+
+def build_nightly_schedule(schedule: ScheduleSettings) -> dg.ScheduleDefinition:
     """Nightly run at the settings file's cron and timezone."""
-    run = settings.load()
 
     def _run_config(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         tick = context.scheduled_execution_time
         as_of = (tick.date() - timedelta(days=1)).isoformat()
-        return dg.RunRequest(
-            run_key=f"as_of={as_of}",
-            run_config={"resources": {"settings": {"config": {"as_of": as_of}}}},
-            tags={"kam/as_of": as_of},
-        )
+        return dg.RunRequest(run_key=f"as_of={as_of}", run_config=as_of_run_config(as_of), tags={AS_OF_TAG: as_of})
 
     return dg.ScheduleDefinition(
         name=f"{JOB_NAME}_schedule",
         job=nightly_job,
-        cron_schedule=run.schedule.cron,
-        execution_timezone=run.schedule.timezone,
+        cron_schedule=schedule.cron,
+        execution_timezone=schedule.timezone,
         execution_fn=_run_config,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Nightly segmentation for the previous day.",
