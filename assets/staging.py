@@ -24,8 +24,8 @@ from assets.tables import PER_EXTRACT_TABLES, Tables, asset_key, warehouse_asset
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.arrival import evaluate_landing
 from kam_pipeline.ingest.contract import EXTRACTS, Extract
+from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import RULE_GROUPS
-from kam_pipeline.ingest.quarantine import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.staging import (
     StagedExtract,
     reconciliation,

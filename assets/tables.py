@@ -22,6 +22,7 @@ from assets.resources import SettingsResource
 from kam_pipeline.ingest.contract import EXTRACTS
 from kam_pipeline.settings import Settings
 from kam_pipeline.warehouse import database
+from kam_pipeline.warehouse.ddl import declaration
 from kam_pipeline.warehouse.invoice_days import invoice_days
 
 #: Rows of these tables are written by every staging asset (one extract's rows each).
@@ -99,16 +100,27 @@ class Tables:
 
     def replace(self, table: str, frame: pl.DataFrame) -> None:
         self._may_write(table)
-        database.replace_table(self.con, table, frame)
+        database.replace_table(self.con, table, _as_declared(table, frame))
 
     def replace_rows(self, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
         self._may_write(table)
-        database.replace_rows(self.con, table, frame, key)
+        database.replace_rows(self.con, table, _as_declared(table, frame), key)
 
     def stage_view(self, table: str, **kwargs: Any) -> int:
         """Make `table` the view over an extract's accepted rows (database.stage_view)."""
         self._may_write(table)
         return database.stage_view(self.con, table, run_id=self.run_id, **kwargs)
+
+
+def _as_declared(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` in its declared column order, after checking it has exactly the
+    declared columns and types (kam_pipeline.table_spec): a drift fails the
+    step that made it, with the table and column named, instead of being cast."""
+    declared = declaration(table)
+    if declared is None:
+        raise UndeclaredTableError(f"{table} has no declaration (kam_pipeline.warehouse.ddl)")
+    declared.check(dict(frame.schema))
+    return frame.select(declared.column_names)
 
 
 AssetBody = Callable[[dg.AssetExecutionContext, Tables], Any]

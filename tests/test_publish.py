@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from kam_pipeline.table_spec import SchemaMismatchError
 from kam_pipeline.warehouse import database as warehouse
 from kam_pipeline.warehouse.publish import RunRecord, publish
 
@@ -61,12 +63,8 @@ def test_a_failed_build_leaves_the_published_file_and_no_temporary_file(tmp_path
     publish(work, target, _run("run-1"))
     with warehouse.connect(work) as con:  # a column the published schema declares is gone
         con.execute("ALTER TABLE staging.fx_rates DROP COLUMN rate_to_reporting")
-    try:
+    with pytest.raises(SchemaMismatchError, match="missing column rate_to_reporting"):
         publish(work, target, _run("run-2"))
-    except duckdb.Error:
-        pass
-    else:
-        raise AssertionError("publishing a table without its declared column must fail")
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0] == ["run-1"]
     assert not list(tmp_path.glob(".*building*"))
@@ -118,3 +116,17 @@ def test_a_published_table_whose_rows_changed_is_not_carried_over(tmp_path: Path
         con.execute("DELETE FROM staging.fx_rates")
     assert publish(work, target, _run("run-2")).kept == []
     assert [r[0] for r in _rates(target)] == ["USD"]
+
+
+def test_a_type_drift_in_the_working_database_is_refused_not_cast(tmp_path: Path) -> None:
+    """An amount that became a double upstream must not be rounded into DECIMAL silently."""
+    work = tmp_path / "work.duckdb"
+    with warehouse.connect(work) as con:
+        con.execute(
+            "CREATE TABLE staging.fx_rates AS SELECT 'f.csv' AS _source_file, 1::BIGINT AS _source_row, "
+            "'USD' AS currency, '2026-01' AS month, 0.912345678912::DOUBLE AS rate_to_reporting"
+        )
+    target = tmp_path / "kam.duckdb"
+    with pytest.raises(SchemaMismatchError, match=r"staging\.fx_rates: rate_to_reporting is DOUBLE, declared DECIMAL"):
+        publish(work, target, _run("run-1"))
+    assert not target.exists()

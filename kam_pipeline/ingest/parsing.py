@@ -19,15 +19,8 @@ import polars as pl
 
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import Extract
-from kam_pipeline.ingest.quarantine import (
-    PARSE_RAGGED,
-    PARSE_TYPE,
-    SOURCE_FILE,
-    SOURCE_ROW,
-    conform,
-    empty_rejections,
-    quarantine_rows,
-)
+from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.ingest.quarantine import PARSE_RAGGED, PARSE_TYPE, conform, empty_rejections, quarantine_rows
 
 BOM = "\ufeff"
 TRUE_TEXT = ("true", "1")

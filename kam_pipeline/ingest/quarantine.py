@@ -10,28 +10,13 @@ from __future__ import annotations
 import polars as pl
 
 from kam_pipeline.ingest.contract import Extract
+from kam_pipeline.ingest.contract.extracts import REJECTED_ROW, SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import Rule
+from kam_pipeline.ingest.tables import REJECTED_ROWS
 
-#: Where a row came from. Parsed and staged rows carry their landing file and
-#: data row number (1 = first row after the header) as technical columns,
-#: with a leading underscore beside the extract's own columns; a quarantine
-#: row names the same two facts `source_file` and `source_row`.
-SOURCE_FILE = "_source_file"
-SOURCE_ROW = "_source_row"
-REJECTED_FILE = "source_file"
-REJECTED_ROW = "source_row"
-
+#: The quarantine's own columns; the staging asset adds the run's id and date.
 REJECTED_ROWS_SCHEMA: dict[str, pl.DataType] = {
-    "extract": pl.String(),
-    "source_file": pl.String(),
-    "source_row": pl.Int64(),
-    "record_key": pl.String(),
-    "rule": pl.String(),
-    "rule_group": pl.String(),
-    "column_name": pl.String(),
-    "value": pl.String(),
-    "message": pl.String(),
-    "raw_record": pl.String(),
+    name: dtype for name, dtype in REJECTED_ROWS.schema.items() if name not in ("run_id", "as_of_date")
 }
 
 PARSE_RAGGED = "parse.ragged"

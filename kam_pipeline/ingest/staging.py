@@ -15,12 +15,14 @@ import polars as pl
 
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import Extract
+from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
 from kam_pipeline.ingest.expectations import data_docs_index, run_suite
 from kam_pipeline.ingest.landing import extract_files
 from kam_pipeline.ingest.parse_cache import parse_cached, prune
 from kam_pipeline.ingest.parsing import attach_raw
-from kam_pipeline.ingest.quarantine import SOURCE_FILE, SOURCE_ROW, empty_rejections
+from kam_pipeline.ingest.quarantine import empty_rejections
+from kam_pipeline.ingest.tables import RECONCILIATION
 from kam_pipeline.ingest.validation import derived_columns, later_copies, validate_rows
 from kam_pipeline.ingest.validation_store import StoredValidation, fingerprint, load, save
 
@@ -173,7 +175,7 @@ def stage_extract(
 
 def reconciliation(staged: StagedExtract, rows_accepted: int, run_id: str, as_of: date) -> pl.DataFrame:
     """The extract's row of quality.reconciliation: rows read = accepted + rejected."""
-    return pl.DataFrame(
+    row = pl.DataFrame(
         {
             "run_id": [run_id],
             "as_of_date": [as_of],
@@ -185,6 +187,7 @@ def reconciliation(staged: StagedExtract, rows_accepted: int, run_id: str, as_of
             "balanced": [staged.rows_read == rows_accepted + staged.rows_rejected],
         }
     )
+    return RECONCILIATION.conform(row)
 
 
 def validate_with_suite(

@@ -22,9 +22,10 @@ import duckdb
 import polars as pl
 
 from kam_pipeline.ingest.contract import Extract
+from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, Rule, RuleContext, UniqueKey
 from kam_pipeline.ingest.hierarchy import PARENT_MISSING, resolve_groups
-from kam_pipeline.ingest.quarantine import SOURCE_FILE, SOURCE_ROW, empty_rejections, rule_rows
+from kam_pipeline.ingest.quarantine import empty_rejections, rule_rows
 from kam_pipeline.sql_literals import file_list
 
 

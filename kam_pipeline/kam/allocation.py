@@ -10,18 +10,8 @@ import polars as pl
 
 from kam_pipeline.kam.decisions import KAM_SERVED_DECISIONS
 from kam_pipeline.kam.load import account_manager_load
+from kam_pipeline.kam.tables import RESOURCE_ALLOCATION
 from kam_pipeline.settings import KamSettings
-
-ALLOCATION_COLUMNS = (
-    "customer_id",
-    "owner_id",
-    "region",
-    "tier",
-    "kam_decision",
-    "am_hours",
-    "kam_hours",
-    "as_of_date",
-)
 
 
 def _check_tiers(segments: pl.DataFrame, settings: KamSettings) -> None:
@@ -49,7 +39,7 @@ def resource_allocation(segments: pl.DataFrame, candidates: pl.DataFrame, settin
             am_hours=pl.col("tier").replace_strict(settings.tier_hours, return_dtype=pl.Float64),
             kam_hours=pl.when(key_account).then(settings.hours_per_key_account).otherwise(0.0),
         )
-        .select(ALLOCATION_COLUMNS)
+        .pipe(RESOURCE_ALLOCATION.conform)
         .sort("customer_id")
     )
 

@@ -14,23 +14,8 @@ from kam_pipeline.kam.kam_team import key_account_capacity
 from kam_pipeline.kam.scoring import kam_score
 from kam_pipeline.kam.selection import rank_for_selection
 from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.kam.tables import KAM_CANDIDATES
 from kam_pipeline.settings import KamSettings
-
-CANDIDATE_COLUMNS = (
-    "customer_id",
-    "customer_name",
-    "score",
-    "attractiveness",
-    "strength",
-    "selection_score",
-    "eligible",
-    "ineligible_reason",
-    "is_current_key_account",
-    "decision",
-    "decision_reason",
-    "selection_rank",
-    "as_of_date",
-)
 
 
 def select_key_accounts(segments: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
@@ -43,9 +28,4 @@ def select_key_accounts(segments: pl.DataFrame, managers: pl.DataFrame, settings
     max_key_accounts = key_account_capacity(managers, settings)
     scored = eligibility(kam_score(segments, settings), settings)
     ranked = rank_for_selection(scored, max_key_accounts, settings)
-    return (
-        decide(ranked, max_key_accounts, settings)
-        .select(CANDIDATE_COLUMNS)
-        .with_columns(pl.col("selection_rank").cast(pl.Int64))
-        .sort("customer_id")
-    )
+    return decide(ranked, max_key_accounts, settings).pipe(KAM_CANDIDATES.conform).sort("customer_id")

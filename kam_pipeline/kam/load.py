@@ -11,6 +11,7 @@ import polars as pl
 
 from kam_pipeline.kam.kam_team import is_key_account_manager
 from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.kam.tables import ACCOUNT_MANAGER_LOAD
 from kam_pipeline.settings import KamSettings
 
 OVER = "OVER"
@@ -19,19 +20,6 @@ BALANCED = "BALANCED"
 
 #: Hours are reported (and compared) to the hundredth of an hour.
 HOURS_DECIMALS = 2
-
-LOAD_COLUMNS = (
-    "owner_id",
-    "name",
-    "role",
-    "region",
-    "customers",
-    "required_hours",
-    "capacity_hours",
-    "utilisation",
-    "load_status",
-    "as_of_date",
-)
 
 
 def load_status(settings: KamSettings) -> pl.Expr:
@@ -89,6 +77,6 @@ def account_manager_load(allocation: pl.DataFrame, managers: pl.DataFrame, setti
             load_status=load_status(settings),
             as_of_date=pl.lit(snapshot_date(allocation, "resource_allocation"), dtype=pl.Date),
         )
-        .select(LOAD_COLUMNS)
+        .pipe(ACCOUNT_MANAGER_LOAD.conform)
         .sort("owner_id")
     )

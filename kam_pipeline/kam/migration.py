@@ -7,22 +7,13 @@ from __future__ import annotations
 import polars as pl
 
 from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.kam.tables import TIER_MIGRATION
 from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, to_amount
 
 #: from_tier of a customer that is only in the current snapshot.
 NEW = "NEW"
 #: to_tier of a customer that is only in the previous snapshot.
 GONE = "GONE"
-
-MIGRATION_COLUMNS = (
-    "as_of_date",
-    "previous_as_of_date",
-    "from_tier",
-    "to_tier",
-    "customers",
-    "revenue_t12m",
-    "previous_revenue_t12m",
-)
 
 
 def tier_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
@@ -57,6 +48,6 @@ def tier_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFram
             as_of_date=pl.lit(as_of, dtype=pl.Date),
             previous_as_of_date=pl.lit(previous_as_of, dtype=pl.Date),
         )
-        .select(MIGRATION_COLUMNS)
+        .pipe(TIER_MIGRATION.conform)
         .sort("from_tier", "to_tier")
     )

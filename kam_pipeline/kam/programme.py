@@ -13,36 +13,10 @@ from kam_pipeline.kam.decisions import ADD, DESELECT, KEEP, REVIEW, WATCH
 from kam_pipeline.kam.eligibility import A_CLASS
 from kam_pipeline.kam.kam_team import key_account_capacity, mean_kam_hourly_cost
 from kam_pipeline.kam.snapshot import snapshot_date
+from kam_pipeline.kam.tables import KAM_PROGRAMME
 from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, to_amount
 from kam_pipeline.segmentation.growth import growth_pct
 from kam_pipeline.settings import KamSettings
-
-PROGRAMME_COLUMNS = (
-    "as_of_date",
-    "max_key_accounts",
-    "key_accounts",
-    "keep",
-    "add",
-    "review",
-    "deselect",
-    "watch",
-    "control_customers",
-    "key_revenue_t12m",
-    "key_revenue_prior",
-    "key_revenue_growth",
-    "key_margin_t12m",
-    "key_margin_prior",
-    "key_margin_growth",
-    "control_revenue_t12m",
-    "control_revenue_prior",
-    "control_revenue_growth",
-    "control_margin_t12m",
-    "control_margin_prior",
-    "control_margin_growth",
-    "kam_cost",
-    "incremental_margin",
-    "roi",
-)
 
 
 def _group_totals(prefix: str, members: pl.Expr) -> dict[str, pl.Expr]:
@@ -101,5 +75,5 @@ def programme_return(
                 / pl.col("kam_cost").cast(pl.Float64)
             )
         )
-        .select(PROGRAMME_COLUMNS)
+        .pipe(KAM_PROGRAMME.conform)
     )

@@ -2,12 +2,10 @@
 customer as pure Polars functions (docs/methodology.md, "Segmentation")."""
 
 from kam_pipeline.segmentation.amounts import line_amounts
-from kam_pipeline.segmentation.segments import CUSTOMER_SEGMENTS_SCHEMA, build_customer_segments
-from kam_pipeline.segmentation.summary import SEGMENT_SUMMARY_SCHEMA, build_segment_summary
+from kam_pipeline.segmentation.segments import build_customer_segments
+from kam_pipeline.segmentation.summary import build_segment_summary
 
 __all__ = [
-    "CUSTOMER_SEGMENTS_SCHEMA",
-    "SEGMENT_SUMMARY_SCHEMA",
     "build_customer_segments",
     "build_segment_summary",
     "line_amounts",

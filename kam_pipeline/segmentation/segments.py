@@ -21,52 +21,11 @@ from kam_pipeline.segmentation.potential import (
     wallet_source,
 )
 from kam_pipeline.segmentation.revenue import customer_revenue, margin_coverage, margin_pct
+from kam_pipeline.segmentation.tables import CUSTOMER_SEGMENTS
 from kam_pipeline.segmentation.threat import threat_level, threat_reasons
 from kam_pipeline.segmentation.tiers import at_risk, tier, tier_reason
 from kam_pipeline.segmentation.windows import reporting_windows
 from kam_pipeline.settings import SegmentationSettings
-
-#: Columns of marts.customer_segments, in order, with their types (§S11).
-CUSTOMER_SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
-    "customer_id": pl.String(),
-    "customer_name": pl.String(),
-    "region": pl.String(),
-    "country_code": pl.String(),
-    "industry": pl.String(),
-    "owner_id": pl.String(),
-    "revenue_t12m": AMOUNT,
-    "revenue_prior": AMOUNT,
-    "margin_t12m": AMOUNT,
-    "margin_prior": AMOUNT,
-    "margin_pct": pl.Float64(),
-    "margin_coverage": pl.Float64(),
-    "growth_pct": pl.Float64(),
-    "trend": pl.String(),
-    "revenue_share": pl.Float64(),
-    "cumulative_share": pl.Float64(),
-    "abc_class": pl.String(),
-    "margin_abc_class": pl.String(),
-    "region_abc_class": pl.String(),
-    "country_abc_class": pl.String(),
-    "portfolio_abc_class": pl.String(),
-    "portfolio_rank": pl.Int32(),
-    "wallet": AMOUNT,
-    "wallet_source": pl.String(),
-    "headroom": AMOUNT,
-    "share_of_wallet": pl.Float64(),
-    "pipeline_weighted": AMOUNT,
-    "potential_value": AMOUNT,
-    "potential_class": pl.String(),
-    "threat_level": pl.String(),
-    "threat_reasons": pl.String(),
-    "tier": pl.String(),
-    "at_risk": pl.Boolean(),
-    "tier_reason": pl.String(),
-    "as_of_date": pl.Date(),
-    "competitive_position": pl.Int64(),
-    "is_current_key_account": pl.Boolean(),
-    "key_account_since": pl.Date(),
-}
 
 #: Pareto views: output column → (measure, partition, pareto_abc column) (§S4–§S6).
 _PARETO_VIEWS: dict[str, tuple[str, str | None, str]] = {
@@ -149,6 +108,6 @@ def build_customer_segments(
         )
         .with_columns(tier=tier(), at_risk=at_risk(), as_of_date=pl.lit(as_of))
         .with_columns(tier_reason=tier_reason(settings))
-        .select(pl.col(name).cast(dtype) for name, dtype in CUSTOMER_SEGMENTS_SCHEMA.items())
+        .pipe(CUSTOMER_SEGMENTS.conform)
         .sort("customer_id")
     )

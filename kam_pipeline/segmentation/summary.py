@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from kam_pipeline.segmentation.amounts import AMOUNT, ratio
+from kam_pipeline.segmentation.amounts import ratio
 from kam_pipeline.segmentation.pareto import in_universe
+from kam_pipeline.segmentation.tables import SEGMENT_SUMMARY
 from kam_pipeline.segmentation.tiers import TIERS
 
 #: Summary level → the customer_segments column it groups by (None: everyone).
@@ -14,16 +15,6 @@ LEVELS: dict[str, str | None] = {"GLOBAL": None, "REGION": "region", "COUNTRY": 
 
 #: level_value of the GLOBAL level.
 ALL = "ALL"
-
-SEGMENT_SUMMARY_SCHEMA: dict[str, pl.DataType] = {
-    "level": pl.String(),
-    "level_value": pl.String(),
-    "tier": pl.String(),
-    "customers": pl.Int64(),
-    "revenue_t12m": AMOUNT,
-    "revenue_share": pl.Float64(),
-    "as_of_date": pl.Date(),
-}
 
 
 def build_segment_summary(segments: pl.DataFrame) -> pl.DataFrame:
@@ -48,6 +39,6 @@ def build_segment_summary(segments: pl.DataFrame) -> pl.DataFrame:
             ratio(pl.col("revenue_t12m"), pl.col("universe_revenue"))
         )
     )
-    return summary.select(pl.col(name).cast(dtype) for name, dtype in SEGMENT_SUMMARY_SCHEMA.items()).sort(
+    return SEGMENT_SUMMARY.conform(summary).sort(
         pl.col("level").cast(pl.Enum(list(LEVELS))), "level_value", pl.col("tier").cast(pl.Enum(list(TIERS)))
     )

@@ -11,6 +11,7 @@ from datetime import date
 import polars as pl
 
 from kam_pipeline.segmentation.amounts import line_amounts, ratio, to_amount
+from kam_pipeline.segmentation.tables import UNMAPPED_CUSTOMERS
 from kam_pipeline.segmentation.windows import reporting_windows
 from kam_pipeline.settings import SegmentationSettings
 
@@ -45,6 +46,7 @@ def unmapped_customers(
             as_of_date=pl.lit(as_of),
         )
         .sort("revenue_t12m", "erp_customer_id", descending=[True, False])
+        .pipe(UNMAPPED_CUSTOMERS.conform)
     )
     share = float(unmapped.get_column("share_of_revenue").sum()) if len(unmapped) else 0.0
     return unmapped, share

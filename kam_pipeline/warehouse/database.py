@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from kam_pipeline.ingest.quarantine import REJECTED_FILE, REJECTED_ROW, SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.ingest.contract.extracts import REJECTED_FILE, REJECTED_ROW, SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.settings import Settings
 from kam_pipeline.sql_literals import file_list, literal
 

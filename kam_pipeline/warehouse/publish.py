@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from kam_pipeline.sql_literals import literal
+from kam_pipeline.table_spec import SchemaMismatchError, mismatches
 from kam_pipeline.warehouse import database, schema
 
 BUILDING_SUFFIX = ".building"
@@ -90,10 +91,27 @@ def _copy_declared_tables(
         if table not in available:
             missing.append(table)
             continue
+        _check_types(con, table, columns)
         names = ", ".join(c.name for c in columns)
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table}")
         counts[table] = database.count_rows(con, table)
     return counts, missing
+
+
+def _check_types(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[schema.DeclaredColumn, ...]) -> None:
+    """Refuse to publish a working table whose columns or types differ from
+    the declaration: the insert would otherwise cast silently."""
+    schema_name, name = table.split(".")
+    found = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'work' "
+            "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+            [schema_name, name],
+        ).fetchall()
+    )
+    problems = mismatches({c.name: c.data_type for c in columns}, found)
+    if problems:
+        raise SchemaMismatchError(f"cannot publish {table}: {'; '.join(problems)} (sql/)")
 
 
 def _versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[str, int]]:
@@ -169,7 +187,7 @@ def _record_run(
         "row_counts": json.dumps(counts, sort_keys=True),
         "rejected_rows": rejected,
     }
-    con.execute("INSERT INTO meta.runs VALUES (?, ?, ?, ?, ?, ?, ?)", list(row.values()))
+    con.execute(f"INSERT INTO meta.runs ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
     return row
 
 

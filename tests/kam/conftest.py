@@ -10,14 +10,14 @@ from typing import Any
 import polars as pl
 import pytest
 
-from kam_pipeline.segmentation import CUSTOMER_SEGMENTS_SCHEMA
+from kam_pipeline.segmentation.tables import CUSTOMER_SEGMENTS
 from kam_pipeline.settings import KamSettings
 
 AS_OF = date(2025, 6, 30)
 MONEY = pl.Decimal(18, 2)
 
 #: The segmentation's own output contract, so these frames cannot drift from it.
-SEGMENT_SCHEMA: dict[str, pl.DataType] = dict(CUSTOMER_SEGMENTS_SCHEMA)
+SEGMENT_SCHEMA: dict[str, pl.DataType] = dict(CUSTOMER_SEGMENTS.schema)
 
 SEGMENT_DEFAULTS: dict[str, Any] = {
     "region": "North",

@@ -7,11 +7,10 @@ import polars as pl
 import pytest
 
 from kam_pipeline.segmentation import (
-    CUSTOMER_SEGMENTS_SCHEMA,
-    SEGMENT_SUMMARY_SCHEMA,
     build_customer_segments,
     build_segment_summary,
 )
+from kam_pipeline.segmentation.tables import CUSTOMER_SEGMENTS, SEGMENT_SUMMARY
 from kam_pipeline.settings import SegmentationSettings
 
 from .builder import AS_OF, IN_PRIOR, Extracts, by_customer
@@ -29,7 +28,7 @@ def sample(data: Extracts) -> Extracts:
 
 def test_columns_and_types(data) -> None:
     out = sample(data).segments()
-    assert out.schema == pl.Schema(CUSTOMER_SEGMENTS_SCHEMA)
+    assert out.schema == pl.Schema(CUSTOMER_SEGMENTS.schema)
     assert out.get_column("customer_id").to_list() == ["G1", "G2", "G3", "G4"]
     assert out.get_column("as_of_date").unique().to_list() == [AS_OF]
     never_null = ["revenue_t12m", "revenue_prior", "margin_t12m", "margin_prior", "pipeline_weighted"]
@@ -67,7 +66,7 @@ def test_segment_summary(data) -> None:
     # potential G1 300 (headroom), G2 2 750 (benchmark headroom), G3 10 000 (pipeline): LOW, MEDIUM, HIGH
     assert by_customer(segments, "tier") == {"G1": "CORE", "G2": "STRATEGIC", "G3": "DEVELOP", "G4": "DORMANT"}
     summary = build_segment_summary(segments)
-    assert summary.schema == pl.Schema(SEGMENT_SUMMARY_SCHEMA)
+    assert summary.schema == pl.Schema(SEGMENT_SUMMARY.schema)
     rows = summary.drop("as_of_date").rows()
     assert rows == [
         ("GLOBAL", "ALL", "STRATEGIC", 1, Decimal("250.00"), 0.25),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from kam_pipeline import table_spec
 from kam_pipeline.ingest.contract.codes import COUNTRY_CODES, CURRENCY_CODES
 from kam_pipeline.ingest.contract.rules import (
     AcyclicHierarchy,
@@ -30,13 +31,24 @@ MONEY = pl.Decimal(18, 4)
 RATE = pl.Decimal(18, 8)
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column of an extract: its contract type and meaning."""
+#: Where a row came from. Parsed and staged rows carry their landing file and
+#: data row number (1 = first row after the header) as technical columns,
+#: with a leading underscore beside the extract's own columns; a quarantine
+#: row names the same two facts `source_file` and `source_row`.
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+REJECTED_FILE = "source_file"
+REJECTED_ROW = "source_row"
+SOURCE_POSITION = (
+    table_spec.Column(SOURCE_FILE, pl.String, "Landing file the row was read from, relative to the landing directory."),
+    table_spec.Column(SOURCE_ROW, pl.Int64, "Data row number in that file (header not counted; line = row + 1)."),
+)
 
-    name: str
-    dtype: pl.DataType
-    description: str
+
+@dataclass(frozen=True)
+class Column(table_spec.Column):
+    """One column of an extract: its contract type, meaning and whether it is required."""
+
     required: bool = True  # not-null
 
 
@@ -72,6 +84,13 @@ class Extract:
     def table(self) -> str:
         """Staging table name in the warehouse."""
         return f"staging.{self.name}"
+
+    @property
+    def staging_table(self) -> table_spec.Table:
+        """The published staging table: the accepted rows with their source position."""
+        return table_spec.Table(
+            self.table, f"{self.description} Accepted rows only.", (*SOURCE_POSITION, *self.columns)
+        )
 
     def all_rules(self) -> tuple[Rule, ...]:
         """Declared rules plus one not-null rule per required column."""

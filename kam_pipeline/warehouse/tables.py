@@ -1,0 +1,43 @@
+"""The warehouse's own tables, declared once (kam_pipeline.table_spec): the run
+log and what the large tables were built from. sql/50_meta.sql is rendered from here.
+"""
+
+import polars as pl
+
+from kam_pipeline.table_spec import Column, Table
+
+RUNS = Table(
+    "meta.runs",
+    "One row per run: published runs (SUCCESS) and failed runs recorded by the failure sensor.",
+    columns=(
+        Column("run_id", pl.String, "Dagster run id."),
+        Column("as_of_date", pl.Date, "As-of date of the run."),
+        Column("started_at", pl.Datetime("us", "UTC"), "When the run started."),
+        Column("finished_at", pl.Datetime("us", "UTC"), "When the run published (or failed)."),
+        Column("status", pl.String, "SUCCESS or FAILURE."),
+        Column("row_counts", pl.String, "JSON object: published table -> row count."),
+        Column("rejected_rows", pl.Int64, "Source rows quarantined by the run (all extracts)."),
+    ),
+)
+
+
+TABLE_VERSIONS = Table(
+    "meta.table_versions",
+    (
+        "What each staging table was built from: a table is copied into a new published file only when its "
+        "version changes."
+    ),
+    columns=(
+        Column("table_name", pl.String, "Qualified table name, for example staging.invoice_lines."),
+        Column(
+            "version",
+            pl.String,
+            (
+                "Digest of the parsed files, rule context, settings and code its rows derive from "
+                "(kam_pipeline/ingest/validation_store.py)."
+            ),
+        ),
+        Column("written_by_run", pl.String, "The run that wrote the current rows."),
+        Column("row_count", pl.Int64, "Rows of the table at that version."),
+    ),
+)
