@@ -31,12 +31,9 @@ class SchemaMismatchError(TypeError):
     """A frame or table does not have the declared columns and types."""
 
 
-@dataclass(frozen=True)
-class Table:
-    """A declared table: `schema.name`, its meaning and its columns in order."""
+class HasColumns:
+    """Names and types of anything with declared `columns` (a table, an extract)."""
 
-    name: str
-    description: str
     columns: tuple[Column, ...]
 
     @property
@@ -46,6 +43,15 @@ class Table:
     @property
     def schema(self) -> dict[str, pl.DataType]:
         return {c.name: c.dtype for c in self.columns}
+
+
+@dataclass(frozen=True)
+class Table(HasColumns):
+    """A declared table: `schema.name`, its meaning and its columns in order."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
 
     def empty(self) -> pl.DataFrame:
         return pl.DataFrame(schema=self.schema)

@@ -13,12 +13,12 @@ from kam_pipeline.warehouse import database as warehouse
 from kam_pipeline.warehouse.publish import RunRecord, publish
 
 
-def _work_db(tmp_path: Path) -> Path:
+def _work_db(tmp_path: Path, rate_type: str = "DECIMAL(18,8)") -> Path:
     path = tmp_path / "work.duckdb"
     with warehouse.connect(path) as con:
         con.execute(
             "CREATE TABLE staging.fx_rates AS SELECT 'f.csv' AS _source_file, 1::BIGINT AS _source_row, "
-            "'USD' AS currency, '2026-01' AS month, 0.9::DECIMAL(18,8) AS rate_to_reporting"
+            f"'USD' AS currency, '2026-01' AS month, 0.912345678912::{rate_type} AS rate_to_reporting"
         )
     return path
 
@@ -120,12 +120,7 @@ def test_a_published_table_whose_rows_changed_is_not_carried_over(tmp_path: Path
 
 def test_a_type_drift_in_the_working_database_is_refused_not_cast(tmp_path: Path) -> None:
     """An amount that became a double upstream must not be rounded into DECIMAL silently."""
-    work = tmp_path / "work.duckdb"
-    with warehouse.connect(work) as con:
-        con.execute(
-            "CREATE TABLE staging.fx_rates AS SELECT 'f.csv' AS _source_file, 1::BIGINT AS _source_row, "
-            "'USD' AS currency, '2026-01' AS month, 0.912345678912::DOUBLE AS rate_to_reporting"
-        )
+    work = _work_db(tmp_path, rate_type="DOUBLE")
     target = tmp_path / "kam.duckdb"
     with pytest.raises(SchemaMismatchError, match=r"staging\.fx_rates: rate_to_reporting is DOUBLE, declared DECIMAL"):
         publish(work, target, _run("run-1"))

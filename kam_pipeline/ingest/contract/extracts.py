@@ -53,7 +53,7 @@ class Column(table_spec.Column):
 
 
 @dataclass(frozen=True)
-class Extract:
+class Extract(table_spec.HasColumns):
     """One entity of the landing directory.
 
     `pattern` is the glob (relative to the landing directory) that finds its
@@ -71,14 +71,6 @@ class Extract:
     many_files: bool = False
     may_be_empty: bool = False  # an empty file is valid (no opportunities, no foreign currency)
     freshness_column: str | None = None  # its newest date shows whether the export is stale
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    @property
-    def schema(self) -> dict[str, pl.DataType]:
-        return {c.name: c.dtype for c in self.columns}
 
     @property
     def table(self) -> str:
