@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from assets.metadata import chart, markdown_table
+from assets.metadata import markdown_table
 from assets.tables import Tables, warehouse_asset
 from kam_pipeline.kam import (
     account_manager_load,
@@ -16,7 +16,6 @@ from kam_pipeline.kam import (
     select_key_accounts,
     tier_migration,
 )
-from kam_pipeline.report.charts import load_chart, migration_chart
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
@@ -76,7 +75,6 @@ def manager_load(context: dg.AssetExecutionContext, tables: Tables) -> dg.Materi
         metadata={
             "dagster/row_count": len(load),
             "load": dg.MetadataValue.md(markdown_table(load.select(LOAD_PREVIEW))),
-            "load_chart": chart(load_chart(load), "Load against capacity"),
         }
     )
 
@@ -115,6 +113,5 @@ def tier_migration_matrix(context: dg.AssetExecutionContext, tables: Tables) -> 
         metadata={
             "dagster/row_count": len(matrix),
             "previous_as_of_date": str(previous.get_column("as_of_date").first()) if len(previous) else "none",
-            "migration_chart": chart(migration_chart(matrix), "Tier migration"),
         }
     )

@@ -1,12 +1,14 @@
-"""Report: the run's static HTML report, one file per as-of date
-(paths.reports_dir), for readers without Dagster access. Its charts are drawn
-here from the tables it reads, never read back from another asset's files."""
+"""Report: the run's charts and static HTML report, one file per as-of date
+(paths.reports_dir), for readers without Dagster access. The charts are drawn
+once, here, from the tables the report reads, and shown both in the HTML
+file and on this asset's page in the Dagster UI."""
 
 from __future__ import annotations
 
 import dagster as dg
 import polars as pl
 
+from assets.metadata import chart
 from assets.tables import Tables, warehouse_asset
 from kam_pipeline.report.charts import load_chart, migration_chart, pareto_chart, tier_matrix_chart
 from kam_pipeline.report.html import write_report
@@ -63,5 +65,9 @@ def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
     }
     path = write_report(run.reports_dir, charts, report_tables, "KAM segmentation report", run.as_of, tables.run_id)
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), "url": dg.MetadataValue.url(path.as_uri())}
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "url": dg.MetadataValue.url(path.as_uri()),
+            **{f"chart: {title}": chart(png, title) for title, png in charts.items()},
+        }
     )

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.metadata import chart, markdown_table
+from assets.metadata import markdown_table
 from assets.tables import Tables, warehouse_asset
-from kam_pipeline.report.charts import pareto_chart, tier_matrix_chart
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
 
 PREVIEW_COLUMNS = ["customer_id", "customer_name", "tier", "abc_class", "revenue_t12m", "revenue_share", "trend"]
@@ -45,11 +44,8 @@ def customer_segments(context: dg.AssetExecutionContext, tables: Tables) -> dg.M
     tables.replace("marts.customer_segments", segments)
     tables.replace_rows("history.customer_segments", segments, {"as_of_date": run.as_of})
     top = segments.sort("revenue_t12m", descending=True).head(10).select(PREVIEW_COLUMNS)
-    cuts, currency = (run.segmentation.abc_a_cut, run.segmentation.abc_b_cut), run.segmentation.reporting_currency
     return dg.MaterializeResult(
         metadata={
-            "pareto_chart": chart(pareto_chart(segments, *cuts, currency=currency), "Pareto"),
-            "tier_matrix": chart(tier_matrix_chart(segments, currency=currency), "Tier matrix"),
             "dagster/row_count": len(segments),
             "as_of_date": str(run.as_of),
             "tiers": dg.MetadataValue.json(dict(segments.get_column("tier").value_counts().iter_rows())),

@@ -31,6 +31,12 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_job(tmp_path: Path, landing: Path, as_of: date, **overrides: object) -> Path:
     """Run the real nightly job; returns the published warehouse."""
+    return run_job_result(tmp_path, landing, as_of, **overrides)[0]
+
+
+def run_job_result(
+    tmp_path: Path, landing: Path, as_of: date, **overrides: object
+) -> tuple[Path, dg.ExecuteInProcessResult]:
     warehouse = tmp_path / "bi" / "kam.duckdb"
     config = {
         "landing_dir": str(landing),
@@ -46,7 +52,7 @@ def run_job(tmp_path: Path, landing: Path, as_of: date, **overrides: object) -> 
         )
     )
     assert result.success
-    return warehouse
+    return warehouse, result
 
 
 def read(warehouse: Path, sql: str) -> pl.DataFrame:
@@ -104,3 +110,17 @@ def test_kam_decisions_respect_capacity_and_explain_themselves(tmp_path: Path, l
     managers = read(warehouse, "SELECT count(*) AS n FROM staging.account_managers").item()
     assert load.height == managers
     assert set(load.get_column("load_status")) <= {"OVER", "BALANCED", "UNDER"}
+
+
+def test_the_report_draws_its_charts_once_and_shows_them_in_the_ui(tmp_path: Path, landing: Path) -> None:
+    warehouse, result = run_job_result(tmp_path, landing, AS_OF)
+    report = next(
+        m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["reports", "kam_report"])
+    )
+    metadata = report.materialization.metadata
+    charts = [name for name in metadata if name.startswith("chart: ")]
+    assert len(charts) == 4
+    assert all(metadata[name].value.startswith("![") for name in charts)
+    page = Path(metadata["path"].value).read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 4
+    assert warehouse.exists()
