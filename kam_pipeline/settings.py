@@ -62,14 +62,17 @@ class SegmentationSettings(_Section):
     reporting_currency: str = "EUR"
     window_months: int = 12
     customer_unit: Literal["group", "account"] = "group"
+    basis: Literal["revenue", "margin"] = "revenue"  # the ABC view that drives tiers and KAM eligibility (§S6)
     abc_a_cut: float = 0.80
     abc_b_cut: float = 0.95
     trend_growth_pct: float = 0.10
     potential_high_pr: float = 0.80
     potential_medium_pr: float = 0.50
+    potential_pipeline_min_share: float = 0.10
     inactive_days: int = 90
     threat_declining_pct: float = -0.15
     threat_lost_deals_share: float = 0.25
+    threat_lost_deals_min_amount: float = 25_000.0
     threat_weak_position_max: int = 2
     threat_high_growth_pct: float = -0.30
     spend_per_employee: dict[str, float] = Field(
@@ -110,7 +113,8 @@ class KamSettings(_Section):
             "DEVELOP": 40.0,
             "MAINTAIN": 16.0,
             "SERVE_EFFICIENTLY": 4.0,
-            "DORMANT": 1.0,
+            "LAPSED": 1.0,
+            "PROSPECT": 1.0,
         }
     )
 

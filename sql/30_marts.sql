@@ -19,20 +19,25 @@ CREATE TABLE marts.customer_segments (
     margin_coverage        DOUBLE,
     growth_pct             DOUBLE,
     trend                  VARCHAR,
+    last_invoice_date      DATE,
     revenue_share          DOUBLE,
     cumulative_share       DOUBLE,
     abc_class              VARCHAR,
     margin_abc_class       VARCHAR,
+    margin_share           DOUBLE,
+    segment_class          VARCHAR,
     region_abc_class       VARCHAR,
     country_abc_class      VARCHAR,
     portfolio_abc_class    VARCHAR,
     portfolio_rank         INTEGER,
     wallet                 DECIMAL(18,2),
     wallet_source          VARCHAR,
+    wallet_below_revenue   BOOLEAN,
     headroom               DECIMAL(18,2),
     share_of_wallet        DOUBLE,
     pipeline_weighted      DECIMAL(18,2),
     potential_value        DECIMAL(18,2),
+    potential_driver       VARCHAR,
     potential_class        VARCHAR,
     threat_level           VARCHAR,
     threat_reasons         VARCHAR,
@@ -59,25 +64,30 @@ COMMENT ON COLUMN marts.customer_segments.margin_pct IS 'margin_t12m / revenue_t
 COMMENT ON COLUMN marts.customer_segments.margin_coverage IS 'Share of window revenue whose cost is known.';
 COMMENT ON COLUMN marts.customer_segments.growth_pct IS '(revenue_t12m - revenue_prior) / revenue_prior when revenue_prior > 0.';
 COMMENT ON COLUMN marts.customer_segments.trend IS 'NEW, LOST, GROWING, DECLINING, STABLE, or NONE without revenue in either window.';
+COMMENT ON COLUMN marts.customer_segments.last_invoice_date IS 'Date of the latest INVOICE line on or before D, any window; null when the customer was never invoiced.';
 COMMENT ON COLUMN marts.customer_segments.revenue_share IS 'revenue_t12m / total revenue of the universe (customers with revenue_t12m > 0).';
 COMMENT ON COLUMN marts.customer_segments.cumulative_share IS 'Running share in Pareto order (revenue descending, then customer id), including this customer.';
 COMMENT ON COLUMN marts.customer_segments.abc_class IS 'A: the customers needed to reach segmentation.abc_a_cut of revenue (80 % by default); B: up to abc_b_cut (95 %); C: the rest; N: outside the universe.';
 COMMENT ON COLUMN marts.customer_segments.margin_abc_class IS 'The same ABC computed on margin_t12m over customers with positive margin (N otherwise).';
+COMMENT ON COLUMN marts.customer_segments.margin_share IS 'margin_t12m / total margin of the customers with positive margin (null for the others).';
+COMMENT ON COLUMN marts.customer_segments.segment_class IS 'The class that drives tier and KAM eligibility: abc_class, or with segmentation.basis = margin margin_abc_class (C for a customer with revenue but no positive margin). N: no positive revenue.';
 COMMENT ON COLUMN marts.customer_segments.region_abc_class IS 'ABC class within the customer''s region.';
 COMMENT ON COLUMN marts.customer_segments.country_abc_class IS 'ABC class within the customer''s country.';
 COMMENT ON COLUMN marts.customer_segments.portfolio_abc_class IS 'ABC class within the owner''s portfolio.';
 COMMENT ON COLUMN marts.customer_segments.portfolio_rank IS 'Rank 1..n by revenue within the owner''s portfolio (null outside the universe).';
-COMMENT ON COLUMN marts.customer_segments.wallet IS 'Estimated yearly spend on what we sell: CRM estimate, else employees x spend per employee.';
-COMMENT ON COLUMN marts.customer_segments.wallet_source IS 'CRM, BENCHMARK or NONE.';
-COMMENT ON COLUMN marts.customer_segments.headroom IS 'max(wallet - revenue_t12m, 0).';
-COMMENT ON COLUMN marts.customer_segments.share_of_wallet IS 'revenue_t12m / wallet.';
+COMMENT ON COLUMN marts.customer_segments.wallet IS 'Estimated yearly spend on what we sell: the sum over the group''s accounts of each account''s CRM estimate, else its employees x spend per employee of its industry.';
+COMMENT ON COLUMN marts.customer_segments.wallet_source IS 'CRM or BENCHMARK when every account''s wallet came from there, MIXED when both, NONE without a wallet.';
+COMMENT ON COLUMN marts.customer_segments.wallet_below_revenue IS 'revenue_t12m exceeds the wallet: the estimate is too low, so the headroom is unknown (null).';
+COMMENT ON COLUMN marts.customer_segments.headroom IS 'wallet - max(revenue_t12m, 0); null without a wallet or when the wallet is below revenue.';
+COMMENT ON COLUMN marts.customer_segments.share_of_wallet IS 'revenue_t12m / wallet (above 1 when the wallet is below revenue).';
 COMMENT ON COLUMN marts.customer_segments.pipeline_weighted IS 'Sum of amount x probability of OPEN opportunities closing in (D, D + window].';
-COMMENT ON COLUMN marts.customer_segments.potential_value IS 'max(headroom, pipeline_weighted).';
-COMMENT ON COLUMN marts.customer_segments.potential_class IS 'HIGH (percent rank >= segmentation.potential_high_pr, 0.80 by default), MEDIUM (>= potential_medium_pr, 0.50), LOW, or UNKNOWN without wallet and pipeline.';
+COMMENT ON COLUMN marts.customer_segments.potential_value IS 'max(headroom, pipeline_weighted), the pipeline counting only when it reaches segmentation.potential_pipeline_min_share of revenue_t12m (10 % by default).';
+COMMENT ON COLUMN marts.customer_segments.potential_driver IS 'HEADROOM or PIPELINE: which one gives potential_value; NONE when neither is known.';
+COMMENT ON COLUMN marts.customer_segments.potential_class IS 'HIGH (percent rank >= segmentation.potential_high_pr, 0.80 by default), MEDIUM (>= potential_medium_pr, 0.50), LOW, or UNKNOWN without a known headroom and without material pipeline.';
 COMMENT ON COLUMN marts.customer_segments.threat_level IS 'HIGH (two or more reasons, or growth <= segmentation.threat_high_growth_pct, -30 % by default), MEDIUM (one reason) or NONE.';
 COMMENT ON COLUMN marts.customer_segments.threat_reasons IS 'Comma-separated: DECLINING, INACTIVE, LOST_DEALS, WEAK_POSITION; empty when none.';
-COMMENT ON COLUMN marts.customer_segments.tier IS 'STRATEGIC, CORE, DEVELOP, MAINTAIN, SERVE_EFFICIENTLY or DORMANT (from ABC class and potential).';
-COMMENT ON COLUMN marts.customer_segments.at_risk IS 'threat_level HIGH on an A or B customer.';
+COMMENT ON COLUMN marts.customer_segments.tier IS 'STRATEGIC, CORE, DEVELOP, MAINTAIN, SERVE_EFFICIENTLY (from segment_class and potential), or, without positive revenue, LAPSED (invoiced before) or PROSPECT (never invoiced).';
+COMMENT ON COLUMN marts.customer_segments.at_risk IS 'threat_level HIGH on a customer of segment_class A or B.';
 COMMENT ON COLUMN marts.customer_segments.tier_reason IS 'Readable sentence with the figures that put the customer in its tier.';
 COMMENT ON COLUMN marts.customer_segments.as_of_date IS 'As-of date D of the run.';
 COMMENT ON COLUMN marts.customer_segments.competitive_position IS 'CRM competitive position of the top account, 1-5 (5 = we lead).';

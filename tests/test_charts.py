@@ -69,7 +69,9 @@ def segments_frame(customers: int, seed: int = 7) -> pl.DataFrame:
             .when(pr >= 0.5)
             .then(pl.lit("MEDIUM"))
             .otherwise(pl.lit("LOW")),
+            last_invoice_date=pl.when(pl.col("customer_id").str.ends_with("7")).then(None).otherwise(pl.lit(AS_OF)),
         )
+        .with_columns(segment_class=pl.col("abc_class"))
         .with_columns(
             pl.col("revenue_t12m", "potential_value", "margin_t12m").cast(pl.Decimal(18, 2)),
             tier=tier(),

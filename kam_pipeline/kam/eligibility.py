@@ -40,10 +40,10 @@ def _rules(settings: KamSettings) -> list[tuple[pl.Expr, pl.Expr]]:
             ),
         ),
         (
-            ((pl.col("abc_class") == A_CLASS) | (pl.col("potential_class") == HIGH_POTENTIAL)).fill_null(False),
+            ((pl.col("segment_class") == A_CLASS) | (pl.col("potential_class") == HIGH_POTENTIAL)).fill_null(False),
             pl.format(
                 "neither A-class (class {}) nor HIGH potential (potential {})",
-                pl.col("abc_class").fill_null("n/a"),
+                pl.col("segment_class").fill_null("n/a"),
                 pl.col("potential_class").fill_null("n/a"),
             ),
         ),

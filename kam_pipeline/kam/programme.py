@@ -40,7 +40,7 @@ def programme_return(
     """
     as_of = snapshot_date(segments, "customer_segments")
     key = pl.col("is_current_key_account")
-    control = ~key & (pl.col("abc_class") == A_CLASS)
+    control = ~key & (pl.col("segment_class") == A_CLASS)
     decision = pl.col("decision")
     mean_cost = mean_kam_hourly_cost(managers)
     totals = segments.join(

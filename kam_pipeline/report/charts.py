@@ -58,7 +58,8 @@ TIER_COLOURS = {
     "DEVELOP": "#2e9e5b",
     "MAINTAIN": "#e6a020",
     "SERVE_EFFICIENTLY": "#a68fa8",
-    "DORMANT": "#c4c4c4",
+    "LAPSED": "#c4c4c4",
+    "PROSPECT": "#dcdcdc",
 }
 CLASS_COLOURS = {"A": "#1b3a6b", "B": "#4a86c8", "C": "#a9c6e8"}
 STATUS_COLOURS = {OVER: "#c8453b", BALANCED: "#2e9e5b", UNDER: "#6f8fb8"}
@@ -256,7 +257,7 @@ def tier_matrix_chart(segments: pl.DataFrame, *, currency: str = "EUR") -> bytes
     Bubble area is proportional to margin_t12m (negative margins get the
     smallest bubble), colour is the tier. Dashed lines mark where the A, B and
     C classes and the HIGH and MEDIUM potential classes begin, read from the
-    frame. Customers outside the universe (DORMANT) have no revenue share and
+    frame. Customers outside the universe (LAPSED, PROSPECT) have no revenue share and
     are only counted.
     """
     title = _dated("Tier matrix: revenue share × potential", _as_of(segments))
@@ -382,7 +383,7 @@ def tier_matrix_chart(segments: pl.DataFrame, *, currency: str = "EUR") -> bytes
         size_legend.set_in_layout(False)
     subtitle = f"{_customers(n)} with revenue > 0"
     if outside:
-        subtitle += f" ({count(outside)} DORMANT without revenue not shown)"
+        subtitle += f" ({count(outside)} lapsed or prospects without revenue not shown)"
     if n > len(drawn):
         subtitle += (
             f"\nDrawn: the top {count(TOP_BUBBLES)} by revenue and {count(len(drawn) - TOP_BUBBLES)} of the other "

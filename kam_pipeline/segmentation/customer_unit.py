@@ -6,6 +6,12 @@ from __future__ import annotations
 import polars as pl
 
 from kam_pipeline.ingest.hierarchy import resolve_groups
+from kam_pipeline.segmentation.potential import (
+    account_wallet,
+    account_wallet_source,
+    group_wallet,
+    group_wallet_source,
+)
 from kam_pipeline.settings import SegmentationSettings
 
 #: Attributes a customer takes from its top account.
@@ -29,20 +35,25 @@ def account_customers(accounts: pl.DataFrame, settings: SegmentationSettings) ->
     return groups.select("account_id", customer_id=pl.col("top_account_id"))
 
 
-def customer_profiles(accounts: pl.DataFrame, account_customer: pl.DataFrame) -> pl.DataFrame:
+def customer_profiles(
+    accounts: pl.DataFrame, account_customer: pl.DataFrame, settings: SegmentationSettings
+) -> pl.DataFrame:
     """One row per customer: name and attributes of its top account, plus what
     is summed or combined over the group's accounts (§S2, §S8).
 
-    `crm_wallet` and `employee_count` are null when no account of the group
-    has a value; `key_account_since` is the earliest date among the group's
-    current key accounts.
+    `wallet` sums the accounts' own wallets (null when no account has one)
+    and `wallet_source` says where they came from; `key_account_since` is the
+    earliest date among the group's current key accounts.
     """
     group = (
-        accounts.join(account_customer, on="account_id", how="inner")
+        accounts.with_columns(
+            account_wallet=account_wallet(settings), account_wallet_source=account_wallet_source(settings)
+        )
+        .join(account_customer, on="account_id", how="inner")
         .group_by("customer_id")
         .agg(
-            crm_wallet=pl.when(pl.col("estimated_wallet").count() > 0).then(pl.col("estimated_wallet").sum()),
-            employee_count=pl.when(pl.col("employee_count").count() > 0).then(pl.col("employee_count").sum()),
+            wallet=group_wallet(),
+            wallet_source=group_wallet_source(),
             is_current_key_account=pl.col("is_key_account").any(),
             key_account_since=pl.col("key_account_since").filter(pl.col("is_key_account")).min(),
         )

@@ -56,3 +56,14 @@ def pareto_abc(
             rank=pl.when(member).then(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over(group)),
         )
     )
+
+
+def segment_class(settings: SegmentationSettings) -> pl.Expr:
+    """The ABC class that drives tiers and KAM eligibility (§S6): `abc_class`
+    with the revenue basis; with the margin basis `margin_abc_class`, except
+    that a customer with revenue but no positive margin is C (N stays the
+    customers outside the revenue universe, whatever the basis)."""
+    if settings.basis == "revenue":
+        return pl.col("abc_class")
+    margin_class = pl.col("margin_abc_class")
+    return pl.when(in_universe() & (margin_class == OUTSIDE)).then(pl.lit("C")).otherwise(margin_class)

@@ -28,8 +28,10 @@ def customer_revenue(
     with a `lines` count): both give the same sums. They are filtered to the
     periods the method reads, converted, aggregated per ERP customer (the
     large step) and only then mapped to customers.
-    Returns `customer_id`, the amounts in `_SUMS` (rounded to cents) and
-    `has_recent_invoice` (an INVOICE line in the inactivity period, §S9).
+    Returns `customer_id`, the amounts in `_SUMS` (rounded to cents),
+    `has_recent_invoice` (an INVOICE line in the inactivity period, §S9) and
+    `last_invoice_date` (the latest INVOICE line on or before D, whatever
+    its window, §S3; null for a customer never invoiced).
     Raises ValueError when a line has no FX rate (validation quarantines them).
     """
     margin = pl.col("net_amount_rc") - pl.col("cost_amount_rc")  # null when the cost is unknown
@@ -53,24 +55,37 @@ def customer_revenue(
             lines_without_rate=line_count.filter(pl.col("net_amount_rc").is_null()).sum(),
         )
     )
-    mapping = erp_customers.lazy().join(account_customer.lazy(), left_on="crm_account_id", right_on="account_id")
+    mapping = (
+        erp_customers.lazy()
+        .join(account_customer.lazy(), left_on="crm_account_id", right_on="account_id")
+        .select("erp_customer_id", "customer_id")
+    )
     per_customer = (
-        per_erp_customer.join(mapping.select("erp_customer_id", "customer_id"), on="erp_customer_id", how="inner")
+        per_erp_customer.join(mapping, on="erp_customer_id", how="inner")
         .group_by("customer_id")
         .agg(
             *(pl.col(name).sum() for name in _SUMS),
             pl.col("has_recent_invoice").any(),
             pl.col("lines_without_rate").sum(),
         )
-        .collect(engine="streaming")
     )
+    last_invoice = (
+        lines.filter((pl.col("document_type") == "INVOICE") & (pl.col("invoice_date") <= windows.as_of))
+        .group_by("erp_customer_id")
+        .agg(last_invoice_date=pl.col("invoice_date").max())
+        .join(mapping, on="erp_customer_id", how="inner")
+        .group_by("customer_id")
+        .agg(pl.col("last_invoice_date").max())
+    )
+    per_customer, last_invoice = pl.collect_all([per_customer, last_invoice], engine="streaming")
     missing = per_customer.get_column("lines_without_rate").sum()
     if missing:
         raise ValueError(
             f"{missing} invoice lines of mapped ERP customers have no FX rate for their currency and invoice month "
             "(fx_rates.month); validation should have quarantined them"
         )
-    return per_customer.select("customer_id", *(to_amount(pl.col(name)) for name in _SUMS), "has_recent_invoice")
+    sums = per_customer.select("customer_id", *(to_amount(pl.col(name)) for name in _SUMS), "has_recent_invoice")
+    return sums.join(last_invoice, on="customer_id", how="full", coalesce=True)
 
 
 def margin_pct() -> pl.Expr:

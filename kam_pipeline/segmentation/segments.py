@@ -11,14 +11,14 @@ from kam_pipeline.segmentation.amounts import AMOUNT
 from kam_pipeline.segmentation.customer_unit import account_customers, customer_profiles
 from kam_pipeline.segmentation.growth import growth_pct, trend
 from kam_pipeline.segmentation.opportunities import customer_opportunities
-from kam_pipeline.segmentation.pareto import pareto_abc
+from kam_pipeline.segmentation.pareto import pareto_abc, segment_class
 from kam_pipeline.segmentation.potential import (
     headroom,
     potential_class,
+    potential_driver,
     potential_value,
     share_of_wallet,
-    wallet,
-    wallet_source,
+    wallet_below_revenue,
 )
 from kam_pipeline.segmentation.revenue import customer_revenue, margin_coverage, margin_pct
 from kam_pipeline.segmentation.tables import CUSTOMER_SEGMENTS
@@ -33,6 +33,7 @@ _PARETO_VIEWS: dict[str, tuple[str, str | None, str]] = {
     "cumulative_share": ("revenue_t12m", None, "cumulative_share"),
     "abc_class": ("revenue_t12m", None, "abc_class"),
     "margin_abc_class": ("margin_t12m", None, "abc_class"),
+    "margin_share": ("margin_t12m", None, "share"),
     "region_abc_class": ("revenue_t12m", "region", "abc_class"),
     "country_abc_class": ("revenue_t12m", "country_code", "abc_class"),
     "portfolio_abc_class": ("revenue_t12m", "owner_id", "abc_class"),
@@ -73,7 +74,7 @@ def build_customer_segments(
 ) -> pl.DataFrame:
     """Segment every CRM customer unit as of `as_of` (rows of marts.customer_segments).
 
-    Customers without revenue are kept (class N, tier DORMANT). The invoice
+    Customers without revenue are kept (class N, tier LAPSED or PROSPECT). The invoice
     lines are read once, lazily; everything after their aggregation works on
     one row per customer. Output sorted by customer_id.
     """
@@ -82,7 +83,7 @@ def build_customer_segments(
     revenue = customer_revenue(lines, erp_customers, account_customer, fx_rates, settings, windows)
     deals = customer_opportunities(opportunities, fx_rates, account_customer, settings, windows)
     customers = (
-        customer_profiles(accounts, account_customer)
+        customer_profiles(accounts, account_customer, settings)
         .join(revenue, on="customer_id", how="left")
         .join(deals, on="customer_id", how="left")
         .with_columns(
@@ -96,11 +97,11 @@ def build_customer_segments(
             margin_pct=margin_pct(),
             margin_coverage=margin_coverage(),
             growth_pct=growth_pct(),
-            wallet=wallet(settings),
-            wallet_source=wallet_source(settings),
+            segment_class=segment_class(settings),
+            wallet_below_revenue=wallet_below_revenue(),
         )
         .with_columns(trend=trend(settings), headroom=headroom(), share_of_wallet=share_of_wallet())
-        .with_columns(potential_value=potential_value())
+        .with_columns(potential_value=potential_value(settings), potential_driver=potential_driver(settings))
         .with_columns(
             potential_class=potential_class(settings),
             threat_reasons=threat_reasons(settings),

@@ -33,6 +33,11 @@ CUSTOMER_SEGMENTS = Table(
         Column("growth_pct", pl.Float64, "(revenue_t12m - revenue_prior) / revenue_prior when revenue_prior > 0."),
         Column("trend", pl.String, "NEW, LOST, GROWING, DECLINING, STABLE, or NONE without revenue in either window."),
         Column(
+            "last_invoice_date",
+            pl.Date,
+            "Date of the latest INVOICE line on or before D, any window; null when the customer was never invoiced.",
+        ),
+        Column(
             "revenue_share",
             pl.Float64,
             "revenue_t12m / total revenue of the universe (customers with revenue_t12m > 0).",
@@ -55,6 +60,19 @@ CUSTOMER_SEGMENTS = Table(
             pl.String,
             "The same ABC computed on margin_t12m over customers with positive margin (N otherwise).",
         ),
+        Column(
+            "margin_share",
+            pl.Float64,
+            "margin_t12m / total margin of the customers with positive margin (null for the others).",
+        ),
+        Column(
+            "segment_class",
+            pl.String,
+            (
+                "The class that drives tier and KAM eligibility: abc_class, or with segmentation.basis = margin "
+                "margin_abc_class (C for a customer with revenue but no positive margin). N: no positive revenue."
+            ),
+        ),
         Column("region_abc_class", pl.String, "ABC class within the customer's region."),
         Column("country_abc_class", pl.String, "ABC class within the customer's country."),
         Column("portfolio_abc_class", pl.String, "ABC class within the owner's portfolio."),
@@ -66,23 +84,51 @@ CUSTOMER_SEGMENTS = Table(
         Column(
             "wallet",
             AMOUNT,
-            "Estimated yearly spend on what we sell: CRM estimate, else employees x spend per employee.",
+            (
+                "Estimated yearly spend on what we sell: the sum over the group's accounts of each account's CRM "
+                "estimate, else its employees x spend per employee of its industry."
+            ),
         ),
-        Column("wallet_source", pl.String, "CRM, BENCHMARK or NONE."),
-        Column("headroom", AMOUNT, "max(wallet - revenue_t12m, 0)."),
-        Column("share_of_wallet", pl.Float64, "revenue_t12m / wallet."),
+        Column(
+            "wallet_source",
+            pl.String,
+            "CRM or BENCHMARK when every account's wallet came from there, MIXED when both, NONE without a wallet.",
+        ),
+        Column(
+            "wallet_below_revenue",
+            pl.Boolean,
+            "revenue_t12m exceeds the wallet: the estimate is too low, so the headroom is unknown (null).",
+        ),
+        Column(
+            "headroom",
+            AMOUNT,
+            "wallet - max(revenue_t12m, 0); null without a wallet or when the wallet is below revenue.",
+        ),
+        Column("share_of_wallet", pl.Float64, "revenue_t12m / wallet (above 1 when the wallet is below revenue)."),
         Column(
             "pipeline_weighted",
             AMOUNT,
             "Sum of amount x probability of OPEN opportunities closing in (D, D + window].",
         ),
-        Column("potential_value", AMOUNT, "max(headroom, pipeline_weighted)."),
+        Column(
+            "potential_value",
+            AMOUNT,
+            (
+                "max(headroom, pipeline_weighted), the pipeline counting only when it reaches "
+                "segmentation.potential_pipeline_min_share of revenue_t12m (10 % by default)."
+            ),
+        ),
+        Column(
+            "potential_driver",
+            pl.String,
+            "HEADROOM or PIPELINE: which one gives potential_value; NONE when neither is known.",
+        ),
         Column(
             "potential_class",
             pl.String,
             (
                 "HIGH (percent rank >= segmentation.potential_high_pr, 0.80 by default), MEDIUM (>= "
-                "potential_medium_pr, 0.50), LOW, or UNKNOWN without wallet and pipeline."
+                "potential_medium_pr, 0.50), LOW, or UNKNOWN without a known headroom and without material pipeline."
             ),
         ),
         Column(
@@ -101,9 +147,12 @@ CUSTOMER_SEGMENTS = Table(
         Column(
             "tier",
             pl.String,
-            "STRATEGIC, CORE, DEVELOP, MAINTAIN, SERVE_EFFICIENTLY or DORMANT (from ABC class and potential).",
+            (
+                "STRATEGIC, CORE, DEVELOP, MAINTAIN, SERVE_EFFICIENTLY (from segment_class and potential), or, "
+                "without positive revenue, LAPSED (invoiced before) or PROSPECT (never invoiced)."
+            ),
         ),
-        Column("at_risk", pl.Boolean, "threat_level HIGH on an A or B customer."),
+        Column("at_risk", pl.Boolean, "threat_level HIGH on a customer of segment_class A or B."),
         Column("tier_reason", pl.String, "Readable sentence with the figures that put the customer in its tier."),
         Column("as_of_date", pl.Date, "As-of date D of the run."),
         Column("competitive_position", pl.Int64, "CRM competitive position of the top account, 1-5 (5 = we lead)."),

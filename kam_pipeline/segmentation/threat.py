@@ -17,6 +17,7 @@ def threat_conditions(settings: SegmentationSettings) -> dict[str, pl.Expr]:
         "INACTIVE": in_universe() & ~pl.col("has_recent_invoice"),
         "LOST_DEALS": in_universe()
         & (pl.col("lost_deals_amount") > 0)
+        & (pl.col("lost_deals_amount") >= settings.threat_lost_deals_min_amount)
         & ratio_at_least(pl.col("lost_deals_amount"), pl.col("revenue_t12m"), settings.threat_lost_deals_share),
         "WEAK_POSITION": pl.col("competitive_position") <= settings.threat_weak_position_max,
     }

@@ -32,20 +32,24 @@ SEGMENT_DEFAULTS: dict[str, Any] = {
     "margin_coverage": 1.0,
     "growth_pct": 0.0,
     "trend": "STABLE",
+    "last_invoice_date": AS_OF,
     "revenue_share": 0.1,
     "cumulative_share": 0.5,
     "abc_class": "A",
     "margin_abc_class": "A",
+    "margin_share": 0.1,
     "region_abc_class": "A",
     "country_abc_class": "A",
     "portfolio_abc_class": "A",
     "portfolio_rank": 1,
     "wallet": 500_000,
-    "wallet_source": "estimate",
+    "wallet_source": "CRM",
+    "wallet_below_revenue": False,
     "headroom": 400_000,
     "share_of_wallet": 0.2,
     "pipeline_weighted": 0,
     "potential_value": 100_000,
+    "potential_driver": "HEADROOM",
     "potential_class": "HIGH",
     "threat_level": "LOW",
     "threat_reasons": None,
@@ -66,11 +70,17 @@ def _cell(column: str, value: Any) -> Any:
 
 
 def segments_frame(*rows: dict[str, Any]) -> pl.DataFrame:
-    """customer_segments rows: each dict needs customer_id, the rest falls back to SEGMENT_DEFAULTS."""
+    """customer_segments rows: each dict needs customer_id, the rest falls back to SEGMENT_DEFAULTS;
+    segment_class follows abc_class unless given (the revenue basis)."""
     records = [
         {
             column: _cell(column, value)
-            for column, value in {**SEGMENT_DEFAULTS, "customer_name": row["customer_id"], **row}.items()
+            for column, value in {
+                **SEGMENT_DEFAULTS,
+                "customer_name": row["customer_id"],
+                "segment_class": row.get("abc_class", SEGMENT_DEFAULTS["abc_class"]),
+                **row,
+            }.items()
         }
         for row in rows
     ]

@@ -18,7 +18,7 @@ def test_am_hours_follow_the_tier_and_kam_hours_only_keep_and_add(make_segments,
         dict(customer_id="K", tier="STRATEGIC"),
         dict(customer_id="A", tier="DEVELOP"),
         dict(customer_id="R", tier="CORE"),
-        dict(customer_id="D", tier="DORMANT"),
+        dict(customer_id="D", tier="LAPSED"),
     )
     candidates = _candidates({"K": "KEEP", "A": "ADD", "R": "REVIEW", "D": "NONE"})
 
@@ -41,8 +41,8 @@ def test_a_tier_without_hours_is_refused(make_segments, settings: KamSettings) -
 
 def test_kam_hours_go_to_the_region_kams_or_else_the_whole_team(make_segments, make_managers, settings) -> None:
     segments = make_segments(
-        dict(customer_id="N1", region="North", owner_id="AM1", tier="DORMANT"),
-        dict(customer_id="E1", region="East", owner_id="AM1", tier="DORMANT"),
+        dict(customer_id="N1", region="North", owner_id="AM1", tier="LAPSED"),
+        dict(customer_id="E1", region="East", owner_id="AM1", tier="LAPSED"),
     )
     managers = make_managers(
         ("AM1", "AM", "North", 1000.0, "50"),
@@ -63,12 +63,12 @@ def test_kam_hours_go_to_the_region_kams_or_else_the_whole_team(make_segments, m
 
 
 def test_load_status_boundaries(make_segments, make_managers) -> None:
-    settings = KamSettings(tier_hours={"CORE": 110.0, "DEVELOP": 110.01, "MAINTAIN": 70.0, "DORMANT": 69.99})
+    settings = KamSettings(tier_hours={"CORE": 110.0, "DEVELOP": 110.01, "MAINTAIN": 70.0, "LAPSED": 69.99})
     segments = make_segments(
         dict(customer_id="C1", owner_id="AT_OVER", tier="CORE"),
         dict(customer_id="C2", owner_id="ABOVE_OVER", tier="DEVELOP"),
         dict(customer_id="C3", owner_id="AT_UNDER", tier="MAINTAIN"),
-        dict(customer_id="C4", owner_id="BELOW_UNDER", tier="DORMANT"),
+        dict(customer_id="C4", owner_id="BELOW_UNDER", tier="LAPSED"),
     )
     managers = make_managers(
         *((owner, "AM", "North", 100.0, "50") for owner in ("AT_OVER", "ABOVE_OVER", "AT_UNDER", "BELOW_UNDER")),

@@ -59,7 +59,7 @@ def test_erp_customers_map_through_crm_account_id(data) -> None:
 def test_every_crm_customer_unit_gets_a_row(data) -> None:
     data.account("PROSPECT", erp=False).account("CUSTOMER").sale("CUSTOMER", 10)
     out = data.segments()
-    assert by_customer(out, "tier") == {"CUSTOMER": "CORE", "PROSPECT": "DORMANT"}
+    assert by_customer(out, "tier") == {"CUSTOMER": "CORE", "PROSPECT": "PROSPECT"}
     assert out.filter(customer_id="PROSPECT").select("revenue_t12m", "trend", "abc_class").row(0) == (
         Decimal("0.00"),
         "NONE",

@@ -37,12 +37,12 @@ def test_trend(current: str, prior: str, growth: float | None, expected: str) ->
     assert out.item(0, "growth_pct") == (None if growth is None else pytest.approx(growth))
 
 
-def test_revenue_only_in_the_prior_window_is_lost_and_dormant(data) -> None:
+def test_revenue_only_in_the_prior_window_is_lost_and_lapsed(data) -> None:
     data.account("GONE").sale("GONE", 500, IN_PRIOR).account("STAY").sale("STAY", 100)
     out = data.segments()
     assert by_customer(out, "trend") == {"GONE": "LOST", "STAY": "NEW"}
     assert by_customer(out, "abc_class") == {"GONE": "N", "STAY": "A"}
-    assert by_customer(out, "tier")["GONE"] == "DORMANT"
+    assert by_customer(out, "tier")["GONE"] == "LAPSED"
     assert by_customer(out, "growth_pct") == {"GONE": -1.0, "STAY": None}
 
 

@@ -69,12 +69,12 @@ def test_customers_without_positive_revenue_are_outside_the_universe() -> None:
     assert by_customer(ranking, "rank") == {"X": 1, "Y": 2, "ZERO": None, "NEG": None}
 
 
-def test_credit_notes_making_revenue_negative_give_n_and_dormant(data) -> None:
+def test_credit_notes_making_revenue_negative_give_n_and_lapsed(data) -> None:
     data.account("X").sale("X", 100).account("CREDIT").sale("CREDIT", 40).sale("CREDIT", -60)
     out = data.segments()
     assert by_customer(out, "revenue_t12m")["CREDIT"] == Decimal("-20.00")
     assert by_customer(out, "abc_class") == {"CREDIT": "N", "X": "A"}
-    assert by_customer(out, "tier")["CREDIT"] == "DORMANT"
+    assert by_customer(out, "tier")["CREDIT"] == "LAPSED"
     assert by_customer(out, "revenue_share") == {"CREDIT": None, "X": 1.0}
 
 

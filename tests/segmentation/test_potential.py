@@ -25,12 +25,20 @@ def test_wallet_from_crm_estimates_summed_over_the_group(data) -> None:
     assert by_customer(out, "share_of_wallet") == {"TOP": pytest.approx(400 / 1500)}
 
 
-def test_wallet_from_benchmark_uses_the_top_accounts_industry(data) -> None:
+def test_wallet_from_benchmark_uses_each_accounts_own_industry(data) -> None:
     data.account("TOP", industry="Chemicals", employees=10).account("CHILD", "TOP", industry="Retail", employees=5)
     data.account("OTHER", industry="Mining", employees=4)
     out = data.segments(spend_per_employee=SPEND)
-    assert by_customer(out, "wallet") == {"OTHER": Decimal("600.00"), "TOP": Decimal("5250.00")}
+    # TOP 10 x 350 + CHILD 5 x 150 (Retail not listed: default); OTHER 4 x 150
+    assert by_customer(out, "wallet") == {"OTHER": Decimal("600.00"), "TOP": Decimal("4250.00")}
     assert by_customer(out, "wallet_source") == {"OTHER": "BENCHMARK", "TOP": "BENCHMARK"}
+
+
+def test_an_account_without_estimate_falls_back_to_its_benchmark_before_the_group_sums(data) -> None:
+    data.account("TOP", wallet=1000).account("CHILD", "TOP", employees=10).account("KID", "TOP")
+    out = data.segments(spend_per_employee=SPEND)
+    assert by_customer(out, "wallet") == {"TOP": Decimal("2500.00")}  # 1 000 + 10 x 150; KID has neither
+    assert by_customer(out, "wallet_source") == {"TOP": "MIXED"}
 
 
 def test_no_wallet(data) -> None:
@@ -40,12 +48,41 @@ def test_no_wallet(data) -> None:
     assert by_customer(out, "potential_class") == {"X": "UNKNOWN"}
 
 
-def test_headroom_is_never_negative_and_ignores_net_credit_notes(data) -> None:
+def test_a_wallet_below_revenue_makes_the_headroom_unknown_not_zero(data) -> None:
     data.account("OVER", wallet=1000).sale("OVER", 1200)
+    data.account("EXACT", wallet=1000).sale("EXACT", 1000)
     data.account("CREDIT", wallet=1000).sale("CREDIT", -100)
     out = data.segments()
-    assert by_customer(out, "headroom") == {"CREDIT": Decimal("1000.00"), "OVER": Decimal("0.00")}
-    assert by_customer(out, "share_of_wallet") == {"CREDIT": pytest.approx(-0.1), "OVER": pytest.approx(1.2)}
+    assert by_customer(out, "wallet_below_revenue") == {"CREDIT": False, "EXACT": False, "OVER": True}
+    assert by_customer(out, "headroom") == {"CREDIT": Decimal("1000.00"), "EXACT": Decimal("0.00"), "OVER": None}
+    assert by_customer(out, "share_of_wallet") == {
+        "CREDIT": pytest.approx(-0.1),
+        "EXACT": pytest.approx(1.0),
+        "OVER": pytest.approx(1.2),
+    }
+    assert by_customer(out, "potential_class")["OVER"] == "UNKNOWN"
+    assert by_customer(out, "potential_driver") == {"CREDIT": "HEADROOM", "EXACT": "HEADROOM", "OVER": "NONE"}
+
+
+def test_pipeline_counts_as_potential_only_when_material(data) -> None:
+    september = date(2025, 9, 1)
+    data.account("SMALL").sale("SMALL", 10_000).opportunity("SMALL", "OPEN", 1_998, september, probability=0.5)
+    data.account("EDGE").sale("EDGE", 10_000).opportunity("EDGE", "OPEN", 2_000, september, probability=0.5)
+    data.account("NEW").opportunity("NEW", "OPEN", 100, september, probability=0.5)  # no revenue: any is material
+    out = data.segments()
+    # weighted 999 < 10 % of 10 000; 1 000 = 10 %: material
+    assert by_customer(out, "pipeline_weighted") == {
+        "EDGE": Decimal("1000.00"),
+        "NEW": Decimal("50.00"),
+        "SMALL": Decimal("999.00"),
+    }
+    assert by_customer(out, "potential_value") == {
+        "EDGE": Decimal("1000.00"),
+        "NEW": Decimal("50.00"),
+        "SMALL": Decimal("0.00"),
+    }
+    assert by_customer(out, "potential_driver") == {"EDGE": "PIPELINE", "NEW": "PIPELINE", "SMALL": "NONE"}
+    assert by_customer(out, "potential_class")["SMALL"] == "UNKNOWN"
 
 
 def test_pipeline_counts_open_opportunities_closing_in_the_next_window(data) -> None:
@@ -78,6 +115,7 @@ def classify(rows: list[tuple[str, float, float | None, float]], **settings: flo
             "wallet": [None if r[2] is None else Decimal(str(r[2])) for r in rows],
             "pipeline_weighted": [Decimal(0) for _ in rows],
             "potential_value": [Decimal(str(r[3])) for r in rows],
+            "potential_driver": ["NONE" if r[2] is None else "HEADROOM" for r in rows],
         },
         schema_overrides={c: AMOUNT for c in ("revenue_t12m", "wallet", "pipeline_weighted", "potential_value")},
     )

@@ -64,7 +64,7 @@ def test_segment_summary(data) -> None:
     segments = sample(data).segments()
     # G1 700 A, G2 250 A (before .7), G3 50 C (before .95), G4 N;
     # potential G1 300 (headroom), G2 2 750 (benchmark headroom), G3 10 000 (pipeline): LOW, MEDIUM, HIGH
-    assert by_customer(segments, "tier") == {"G1": "CORE", "G2": "STRATEGIC", "G3": "DEVELOP", "G4": "DORMANT"}
+    assert by_customer(segments, "tier") == {"G1": "CORE", "G2": "STRATEGIC", "G3": "DEVELOP", "G4": "LAPSED"}
     summary = build_segment_summary(segments)
     assert summary.schema == pl.Schema(SEGMENT_SUMMARY.schema)
     rows = summary.drop("as_of_date").rows()
@@ -72,17 +72,17 @@ def test_segment_summary(data) -> None:
         ("GLOBAL", "ALL", "STRATEGIC", 1, Decimal("250.00"), 0.25),
         ("GLOBAL", "ALL", "CORE", 1, Decimal("700.00"), 0.7),
         ("GLOBAL", "ALL", "DEVELOP", 1, Decimal("50.00"), 0.05),
-        ("GLOBAL", "ALL", "DORMANT", 1, Decimal("0.00"), 0.0),
+        ("GLOBAL", "ALL", "LAPSED", 1, Decimal("0.00"), 0.0),
         ("REGION", "NORTH", "CORE", 1, Decimal("700.00"), pytest.approx(700 / 750)),
         ("REGION", "NORTH", "DEVELOP", 1, Decimal("50.00"), pytest.approx(50 / 750)),
         ("REGION", "SOUTH", "STRATEGIC", 1, Decimal("250.00"), 1.0),
-        ("REGION", "SOUTH", "DORMANT", 1, Decimal("0.00"), 0.0),
+        ("REGION", "SOUTH", "LAPSED", 1, Decimal("0.00"), 0.0),
         ("COUNTRY", "DE", "CORE", 1, Decimal("700.00"), pytest.approx(700 / 750)),
         ("COUNTRY", "DE", "DEVELOP", 1, Decimal("50.00"), pytest.approx(50 / 750)),
-        ("COUNTRY", "DE", "DORMANT", 1, Decimal("0.00"), 0.0),
+        ("COUNTRY", "DE", "LAPSED", 1, Decimal("0.00"), 0.0),
         ("COUNTRY", "IT", "STRATEGIC", 1, Decimal("250.00"), 1.0),
         ("OWNER", "AM1", "CORE", 1, Decimal("700.00"), 1.0),
-        ("OWNER", "AM1", "DORMANT", 1, Decimal("0.00"), 0.0),
+        ("OWNER", "AM1", "LAPSED", 1, Decimal("0.00"), 0.0),
         ("OWNER", "AM2", "STRATEGIC", 1, Decimal("250.00"), pytest.approx(250 / 300)),
         ("OWNER", "AM2", "DEVELOP", 1, Decimal("50.00"), pytest.approx(50 / 300)),
     ]
@@ -95,6 +95,6 @@ def test_summary_share_base_is_the_positive_revenue(data) -> None:
     summary = build_segment_summary(data.segments()).filter(level="REGION")
     assert summary.select("level_value", "tier", "revenue_share").rows() == [
         ("NORTH", "CORE", 1.0),  # of the positive revenue (10), not of the net 5
-        ("NORTH", "DORMANT", -0.5),
-        ("SOUTH", "DORMANT", None),
+        ("NORTH", "PROSPECT", -0.5),  # Z had only a credit note: never invoiced
+        ("SOUTH", "PROSPECT", None),
     ]

@@ -37,22 +37,25 @@ def test_inactive_without_an_invoice_in_the_last_90_days(data) -> None:
     }
 
 
-def test_lost_deals_worth_a_quarter_of_revenue(data) -> None:
-    data.account("AT").sale("AT", 1000).opportunity("AT", "LOST", 250, date(2025, 1, 1))
-    data.account("BELOW").sale("BELOW", 1000).opportunity("BELOW", "LOST", 249.99, date(2025, 1, 1))
-    data.account("OLD").sale("OLD", 1000).opportunity("OLD", "LOST", 900, date(2024, 6, 30))  # at D − W
-    data.account("OPEN").sale("OPEN", 1000).opportunity("OPEN", "OPEN", 900, date(2025, 8, 1))
-    data.account("NO_REVENUE").opportunity("NO_REVENUE", "LOST", 900, date(2025, 1, 1))
-    data.account("SUM").sale("SUM", 1000)
-    data.opportunity("SUM", "LOST", 100, date(2025, 6, 30)).opportunity("SUM", "LOST", 150, date(2024, 7, 1))
+def test_lost_deals_worth_a_quarter_of_revenue_and_the_minimum_amount(data) -> None:
+    data.account("AT").sale("AT", 100_000).opportunity("AT", "LOST", 25_000, date(2025, 1, 1))
+    data.account("BELOW").sale("BELOW", 100_000).opportunity("BELOW", "LOST", 24_999.99, date(2025, 1, 1))
+    data.account("SMALL").sale("SMALL", 1_000).opportunity("SMALL", "LOST", 900, date(2025, 1, 1))  # 90 %, < 25 000
+    data.account("OLD").sale("OLD", 100_000).opportunity("OLD", "LOST", 90_000, date(2024, 6, 30))  # at D − W
+    data.account("OPEN").sale("OPEN", 100_000).opportunity("OPEN", "OPEN", 90_000, date(2025, 8, 1))
+    data.account("NO_REVENUE").opportunity("NO_REVENUE", "LOST", 90_000, date(2025, 1, 1))
+    data.account("SUM").sale("SUM", 100_000)
+    data.opportunity("SUM", "LOST", 10_000, date(2025, 6, 30)).opportunity("SUM", "LOST", 15_000, date(2024, 7, 1))
     assert threats(data) == {
         "AT": ("LOST_DEALS", "MEDIUM"),
         "BELOW": ("", "NONE"),
         "NO_REVENUE": ("", "NONE"),
         "OLD": ("", "NONE"),
         "OPEN": ("", "NONE"),
+        "SMALL": ("", "NONE"),
         "SUM": ("LOST_DEALS", "MEDIUM"),
     }
+    assert threats(data, threat_lost_deals_min_amount=500.0)["SMALL"] == ("LOST_DEALS", "MEDIUM")
 
 
 def test_weak_position_of_the_top_account(data) -> None:
@@ -63,8 +66,8 @@ def test_weak_position_of_the_top_account(data) -> None:
 
 
 def test_two_reasons_make_high_and_are_listed_in_fixed_order(data) -> None:
-    data.account("X", position=1).sale("X", 100, date(2025, 3, 1)).opportunity("X", "LOST", 50, date(2025, 2, 1))
-    data.sale("X", 200, IN_PRIOR)
+    data.account("X", position=1).sale("X", 100_000, date(2025, 3, 1))
+    data.opportunity("X", "LOST", 50_000, date(2025, 2, 1)).sale("X", 200_000, IN_PRIOR)
     assert threats(data) == {"X": ("DECLINING,INACTIVE,LOST_DEALS,WEAK_POSITION", "HIGH")}
 
 

@@ -17,7 +17,7 @@ def worked_example() -> Extracts:
     data = Extracts()
     data.account("NORD", region="NORTH", country="DE", owner="AM1", wallet=2_000_000, position=4)
     data.account("NORD-PL", "NORD", region="NORTH", country="PL", owner="AM3")
-    data.account("SUD", industry="Chemicals", region="SOUTH", country="IT", owner="AM2", employees=1000, position=3)
+    data.account("SUD", industry="Chemicals", region="SOUTH", country="IT", owner="AM2", employees=500, position=3)
     data.account("OST", industry="Logistics", region="NORTH", country="DE", owner="AM1")
     data.account("WEST", industry="Retail", region="SOUTH", country="FR", owner="AM2", wallet=1_530_000, position=2)
     data.account("ALT", region="NORTH", country="DE", owner="AM1", employees=200)
@@ -66,13 +66,22 @@ EXPECTED_POTENTIAL = {
     "NEU": (None, "NONE", None, 0, 0, "UNKNOWN"),
     "NORD": (2_000_000, "CRM", 1_310_000, 0, 1_310_000, "MEDIUM"),
     "OST": (None, "NONE", None, 55_200, 55_200, "LOW"),
-    "SUD": (350_000, "BENCHMARK", 150_000, 0, 150_000, "LOW"),
+    "SUD": (175_000, "BENCHMARK", None, 0, 0, "UNKNOWN"),
     "WEST": (1_530_000, "CRM", 1_500_000, 0, 1_500_000, "HIGH"),
+}
+NEW_FIGURES = ("wallet_below_revenue", "potential_driver", "last_invoice_date", "segment_class", "margin_share")
+EXPECTED_NEW_FIGURES = {
+    "ALT": (False, "HEADROOM", date(2024, 1, 15), "N", None),
+    "NEU": (False, "NONE", None, "N", None),
+    "NORD": (False, "HEADROOM", date(2025, 5, 10), "A", 0.75),
+    "OST": (False, "PIPELINE", date(2025, 2, 20), "B", 0.05),
+    "SUD": (True, "NONE", date(2025, 6, 2), "A", 0.20),
+    "WEST": (False, "HEADROOM", date(2025, 6, 20), "C", None),
 }
 DECISION = ("threat_reasons", "threat_level", "tier", "at_risk")
 EXPECTED_DECISION = {
-    "ALT": ("DECLINING", "HIGH", "DORMANT", False),
-    "NEU": ("", "NONE", "DORMANT", False),
+    "ALT": ("DECLINING", "HIGH", "LAPSED", False),
+    "NEU": ("", "NONE", "PROSPECT", False),
     "NORD": ("", "NONE", "STRATEGIC", False),
     "OST": ("INACTIVE", "MEDIUM", "MAINTAIN", False),
     "SUD": ("DECLINING", "HIGH", "CORE", True),
@@ -81,8 +90,10 @@ EXPECTED_DECISION = {
 EXPECTED_REASON = {
     "NORD": "A customer (69.0 % of revenue, top 80 %); potential MEDIUM (headroom EUR 1.3 m from CRM wallet); "
     "no threats",
-    "SUD": "A customer (20.0 % of revenue, top 80 %); potential LOW (headroom EUR 150.0 k from benchmark wallet); "
-    "threats: DECLINING (HIGH, at risk)",
+    "SUD": "A customer (20.0 % of revenue, top 80 %); potential UNKNOWN (revenue above the benchmark wallet of "
+    "EUR 175.0 k; counted as LOW); threats: DECLINING (HIGH, at risk)",
+    "ALT": "N customer (no positive revenue in the last 12 months: EUR 0; last invoice 2024-01-15); "
+    "potential LOW (headroom EUR 30.0 k from benchmark wallet); threats: DECLINING (HIGH)",
     "OST": "B customer (8.0 % of revenue, next 15 %); potential LOW (weighted pipeline EUR 55.2 k); "
     "threats: INACTIVE (MEDIUM)",
     "WEST": "C customer (3.0 % of revenue, last 5 %); potential HIGH (headroom EUR 1.5 m from CRM wallet); "
@@ -116,6 +127,10 @@ def test_wallet_and_potential(segments) -> None:
     assert rows(segments, POTENTIAL) == {k: _expected(v) for k, v in EXPECTED_POTENTIAL.items()}
 
 
+def test_wallet_below_revenue_driver_last_invoice_and_segment_class(segments) -> None:
+    assert rows(segments, NEW_FIGURES) == {k: _expected(v) for k, v in EXPECTED_NEW_FIGURES.items()}
+
+
 def test_threat_and_tier(segments) -> None:
     assert rows(segments, DECISION) == EXPECTED_DECISION
     reasons = {k: v[0] for k, v in rows(segments, ("tier_reason",)).items()}
@@ -138,5 +153,6 @@ def test_global_summary(segments) -> None:
         ("CORE", 1, Decimal(200_000), pytest.approx(0.20)),
         ("DEVELOP", 1, Decimal(30_000), pytest.approx(0.03)),
         ("MAINTAIN", 1, Decimal(80_000), pytest.approx(0.08)),
-        ("DORMANT", 2, Decimal(0), 0.0),
+        ("LAPSED", 1, Decimal(0), 0.0),
+        ("PROSPECT", 1, Decimal(0), 0.0),
     ]
