@@ -19,7 +19,7 @@ from datetime import timedelta
 import dagster as dg
 
 from assets.alerts import failure_alert_sensor
-from assets.kam import allocation, kam_candidates, kam_programme, manager_load, tier_migration_matrix
+from assets.kam import allocation, gap, kam_candidates, kam_programme, manager_load, tier_migration_matrix
 from assets.metadata import with_warehouse_metadata
 from assets.nightly import build_nightly_schedule, nightly_job
 from assets.publish import published_warehouse
@@ -36,6 +36,7 @@ MART_ASSETS = [
     kam_candidates,
     allocation,
     manager_load,
+    gap,
     kam_programme,
     tier_migration_matrix,
 ]

@@ -11,6 +11,7 @@ from assets.metadata import markdown_table
 from assets.tables import Tables, warehouse_asset
 from kam_pipeline.kam import (
     account_manager_load,
+    capacity_gap,
     programme_return,
     resource_allocation,
     select_key_accounts,
@@ -21,7 +22,7 @@ SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
 MANAGERS = "staging.account_managers"
 KAM_ASSET = {"group_name": "kam", "kinds": {"duckdb", "polars"}, "tags": {"stage": "decide"}}
-LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "capacity_hours", "load_status"]
+LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "allocated_hours", "capacity_hours", "load_status"]
 
 
 @warehouse_asset(
@@ -51,14 +52,28 @@ def kam_candidates(context: dg.AssetExecutionContext, tables: Tables) -> dg.Mate
 
 @warehouse_asset(
     "marts.resource_allocation",
-    reads=[SEGMENTS, CANDIDATES],
-    description="Yearly account-manager and KAM hours per customer, by tier and KAM decision.",
+    reads=[SEGMENTS, CANDIDATES, MANAGERS],
+    description="Per customer: coverage plan, yearly account-manager and KAM hours it needs, and the hours its "
+    "managers' capacity covers in priority order.",
     **KAM_ASSET,
 )
 def allocation(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
-    frame = resource_allocation(tables.read(SEGMENTS), tables.read(CANDIDATES), tables.settings.kam)
+    frame = resource_allocation(
+        tables.read(SEGMENTS), tables.read(CANDIDATES), tables.read(MANAGERS), tables.settings.kam
+    )
     tables.replace("marts.resource_allocation", frame)
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(frame)})
+    plans = frame.group_by("plan").agg(
+        customers=pl.len(),
+        hours=(pl.col("am_hours") + pl.col("kam_hours")).sum(),
+        uncovered=(pl.col("coverage").is_in(["PARTIAL", "UNCOVERED"])).sum(),
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(frame),
+            "coverage": dg.MetadataValue.json(dict(frame.get_column("coverage").value_counts().iter_rows())),
+            "plans": dg.MetadataValue.md(markdown_table(plans.sort("hours", descending=True))),
+        }
+    )
 
 
 @warehouse_asset(
@@ -80,10 +95,24 @@ def manager_load(context: dg.AssetExecutionContext, tables: Tables) -> dg.Materi
 
 
 @warehouse_asset(
+    "marts.capacity_gap",
+    reads=["marts.account_manager_load"],
+    description="Hours required against capacity for the whole team, per role and per region, in hours and FTE.",
+    **KAM_ASSET,
+)
+def gap(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    frame = capacity_gap(tables.read("marts.account_manager_load"), tables.settings.kam)
+    tables.replace("marts.capacity_gap", frame)
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": len(frame), "gap": dg.MetadataValue.md(markdown_table(frame.drop("as_of_date")))}
+    )
+
+
+@warehouse_asset(
     "marts.kam_programme",
     reads=[SEGMENTS, CANDIDATES, MANAGERS],
-    description="One row per snapshot: key accounts against a control group of non-key A customers, KAM cost, "
-    "incremental margin and ROI (an estimate, see docs/methodology.md §K7.3 for what it does not prove).",
+    description="One row per snapshot: key accounts and pending changes, a control group chosen on prior-period "
+    "revenue, KAM cost, incremental margin and ROI (an estimate, see docs/methodology.md §K7.3).",
     **KAM_ASSET,
 )
 def kam_programme(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:

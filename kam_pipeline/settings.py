@@ -92,31 +92,44 @@ class SegmentationSettings(_Section):
 
 
 class KamSettings(_Section):
-    weight_revenue: float = 0.35
-    weight_margin: float = 0.25
-    weight_potential: float = 0.25
-    weight_growth: float = 0.15
-    attractiveness_weight: float = 0.7
+    # §K2 score: weights of the factors, summing to 1
+    weight_revenue: float = 0.50
+    weight_margin: float = 0.30
+    weight_potential: float = 0.10
+    weight_growth: float = 0.10
+    weight_position: float = 0.0
+    # §K3 eligibility
     min_margin_pct: float = 0.10
     min_margin_coverage: float = 0.50
     strategic_industries: tuple[str, ...] = ()
-    incumbent_bonus: float = 5.0
+    # §K4–§K5 capacity, selection, review rhythm
+    incumbent_bonus: float = 10.0
     hours_per_key_account: float = 300.0
     grace_months: int = 12
     watch_band: float = 10.0
-    load_over: float = 1.10
-    load_under: float = 0.70
+    review_months: tuple[int, ...] = (3, 6, 9, 12)
+    review_every_run: bool = False
+    turnover_cap: float = 0.20
+    # §K6 coverage and load
     tier_hours: dict[str, float] = Field(
         default_factory=lambda: {
-            "STRATEGIC": 120.0,
-            "CORE": 60.0,
-            "DEVELOP": 40.0,
-            "MAINTAIN": 16.0,
-            "SERVE_EFFICIENTLY": 4.0,
-            "LAPSED": 1.0,
-            "PROSPECT": 1.0,
+            "STRATEGIC": 80.0,
+            "CORE": 40.0,
+            "DEVELOP": 20.0,
+            "MAINTAIN": 10.0,
+            "SERVE_EFFICIENTLY": 0.0,
+            "LAPSED": 0.0,
+            "PROSPECT": 0.0,
         }
     )
+    defend_extra_hours: float = 20.0
+    win_back_hours: float = 8.0
+    develop_needs_evidence: bool = True
+    fte_hours: float = 1000.0
+    load_over: float = 1.10
+    load_under: float = 0.70
+    # §K7 programme return
+    control_prior_share: float = 0.80
 
 
 class Settings(_Section):

@@ -123,78 +123,131 @@ CREATE TABLE marts.kam_candidates (
     ineligible_reason      VARCHAR,
     is_current_key_account BOOLEAN,
     decision               VARCHAR,
+    proposed_decision      VARCHAR,
     decision_reason        VARCHAR,
     selection_rank         BIGINT,
+    review_date            DATE,
     as_of_date             DATE
 );
-COMMENT ON TABLE marts.kam_candidates IS 'Every customer with its Key Account Management decision for the as-of date.';
+COMMENT ON TABLE marts.kam_candidates IS 'Every customer with its Key Account Management decision for the as-of date, and what the next review would do.';
 COMMENT ON COLUMN marts.kam_candidates.customer_id IS 'Customer (account group) id.';
 COMMENT ON COLUMN marts.kam_candidates.customer_name IS 'Customer name.';
-COMMENT ON COLUMN marts.kam_candidates.score IS '0-100: 100 x (w x attractiveness + (1 - w) x strength) with w = kam.attractiveness_weight (0.7 by default); null outside the universe.';
-COMMENT ON COLUMN marts.kam_candidates.attractiveness IS 'Weighted mean of percent ranks of revenue, margin, potential and growth (0-1).';
+COMMENT ON COLUMN marts.kam_candidates.score IS '0-100: 100 x the weighted sum of the factors (percent ranks among the eligible candidates of revenue, margin, potential and growth; competitive position), kam.weight_*; null outside the universe.';
+COMMENT ON COLUMN marts.kam_candidates.attractiveness IS 'Weighted mean of the revenue, margin, potential and growth factors (0-1).';
 COMMENT ON COLUMN marts.kam_candidates.strength IS 'Competitive position mapped 1 -> 0 ... 5 -> 1 (null -> 0.5).';
-COMMENT ON COLUMN marts.kam_candidates.selection_score IS 'Score plus the incumbent bonus for current key accounts: what selection ranks by.';
-COMMENT ON COLUMN marts.kam_candidates.eligible IS 'Passes the margin test and is A-class or HIGH potential (and in a strategic industry when listed).';
+COMMENT ON COLUMN marts.kam_candidates.selection_score IS 'Score plus kam.incumbent_bonus for current key accounts: what selection ranks by.';
+COMMENT ON COLUMN marts.kam_candidates.eligible IS 'Positive revenue, passes the margin test, segment class A or HIGH potential (and strategic industry).';
 COMMENT ON COLUMN marts.kam_candidates.ineligible_reason IS 'Why not eligible, with figures.';
 COMMENT ON COLUMN marts.kam_candidates.is_current_key_account IS 'Any account of the group is a key account in the CRM today.';
-COMMENT ON COLUMN marts.kam_candidates.decision IS 'KEEP, ADD, REVIEW (grace period), DESELECT, WATCH (close to the cut-off) or NONE.';
-COMMENT ON COLUMN marts.kam_candidates.decision_reason IS 'Sentence with the figures behind the decision.';
+COMMENT ON COLUMN marts.kam_candidates.decision IS 'What holds now: at a review date the proposed decision; between reviews KEEP for every current key account, WATCH for proposed newcomers, NONE otherwise.';
+COMMENT ON COLUMN marts.kam_candidates.proposed_decision IS 'What the review on review_date would decide today: KEEP, ADD, REVIEW (grace period), DESELECT, WATCH or NONE, within capacity and the turnover cap.';
+COMMENT ON COLUMN marts.kam_candidates.decision_reason IS 'Sentence with the figures behind the decision and the proposal.';
 COMMENT ON COLUMN marts.kam_candidates.selection_rank IS 'Position among eligible customers by selection_score, then customer id (null when ineligible).';
+COMMENT ON COLUMN marts.kam_candidates.review_date IS 'The review the proposal is for: the as-of date when it is a review date, else the next one.';
 COMMENT ON COLUMN marts.kam_candidates.as_of_date IS 'As-of date of the run.';
 
 CREATE TABLE marts.resource_allocation (
-    customer_id  VARCHAR,
-    owner_id     VARCHAR,
-    region       VARCHAR,
-    tier         VARCHAR,
-    kam_decision VARCHAR,
-    am_hours     DOUBLE,
-    kam_hours    DOUBLE,
-    as_of_date   DATE
+    customer_id         VARCHAR,
+    owner_id            VARCHAR,
+    region              VARCHAR,
+    tier                VARCHAR,
+    kam_decision        VARCHAR,
+    plan                VARCHAR,
+    priority            BIGINT,
+    am_hours            DOUBLE,
+    kam_hours           DOUBLE,
+    allocated_am_hours  DOUBLE,
+    allocated_kam_hours DOUBLE,
+    coverage            VARCHAR,
+    as_of_date          DATE
 );
-COMMENT ON TABLE marts.resource_allocation IS 'Yearly hours each customer should get: account-manager hours by tier, KAM hours for KEEP and ADD.';
+COMMENT ON TABLE marts.resource_allocation IS 'Per customer: its coverage plan, the yearly hours it needs and the hours its managers can give it within their capacity.';
 COMMENT ON COLUMN marts.resource_allocation.customer_id IS 'Customer id.';
 COMMENT ON COLUMN marts.resource_allocation.owner_id IS 'Account manager who gets the account-manager hours.';
 COMMENT ON COLUMN marts.resource_allocation.region IS 'Region whose KAM team gets the KAM hours.';
 COMMENT ON COLUMN marts.resource_allocation.tier IS 'Customer tier.';
-COMMENT ON COLUMN marts.resource_allocation.kam_decision IS 'The customer''s KAM decision.';
-COMMENT ON COLUMN marts.resource_allocation.am_hours IS 'Account-manager hours per year for the tier.';
-COMMENT ON COLUMN marts.resource_allocation.kam_hours IS 'Key account manager hours per year (hours_per_key_account for KEEP and ADD).';
+COMMENT ON COLUMN marts.resource_allocation.kam_decision IS 'The customer''s KAM decision (what holds now).';
+COMMENT ON COLUMN marts.resource_allocation.plan IS 'KEY_ACCOUNT, DEFEND (A/B at risk), WIN_BACK (lapsed with potential), or the tier; DEVELOP without evidence of potential falls back to MAINTAIN or SERVE_EFFICIENTLY.';
+COMMENT ON COLUMN marts.resource_allocation.priority IS 'Serving order 1..n: by plan, then portfolio rank, then customer id. Every manager serves its customers in this order until its capacity runs out.';
+COMMENT ON COLUMN marts.resource_allocation.am_hours IS 'Account-manager hours per year the plan needs (0 for key accounts).';
+COMMENT ON COLUMN marts.resource_allocation.kam_hours IS 'Key account manager hours per year (kam.hours_per_key_account).';
+COMMENT ON COLUMN marts.resource_allocation.allocated_am_hours IS 'Of am_hours, what the owner''s capacity covers in queue order.';
+COMMENT ON COLUMN marts.resource_allocation.allocated_kam_hours IS 'Of kam_hours, what the KAM managers'' capacity covers.';
+COMMENT ON COLUMN marts.resource_allocation.coverage IS 'FULL, PARTIAL or UNCOVERED by allocated hours; POOLED when the plan needs no named hours.';
 COMMENT ON COLUMN marts.resource_allocation.as_of_date IS 'As-of date of the run.';
 
 CREATE TABLE marts.account_manager_load (
-    owner_id       VARCHAR,
-    name           VARCHAR,
-    role           VARCHAR,
-    region         VARCHAR,
-    customers      BIGINT,
-    required_hours DOUBLE,
-    capacity_hours DOUBLE,
-    utilisation    DOUBLE,
-    load_status    VARCHAR,
-    as_of_date     DATE
+    owner_id            VARCHAR,
+    name                VARCHAR,
+    role                VARCHAR,
+    region              VARCHAR,
+    customers           BIGINT,
+    required_hours      DOUBLE,
+    allocated_hours     DOUBLE,
+    capacity_hours      DOUBLE,
+    utilisation         DOUBLE,
+    load_status         VARCHAR,
+    gap_hours           DOUBLE,
+    gap_fte             DOUBLE,
+    uncovered_customers BIGINT,
+    as_of_date          DATE
 );
-COMMENT ON TABLE marts.account_manager_load IS 'Per account manager: hours the coverage model asks for against capacity.';
+COMMENT ON TABLE marts.account_manager_load IS 'Per account manager: hours the coverage plans ask for against capacity, and the gap.';
 COMMENT ON COLUMN marts.account_manager_load.owner_id IS 'Account manager id.';
 COMMENT ON COLUMN marts.account_manager_load.name IS 'Name as in the CRM.';
 COMMENT ON COLUMN marts.account_manager_load.role IS 'AM or KAM.';
 COMMENT ON COLUMN marts.account_manager_load.region IS 'Region of the manager.';
-COMMENT ON COLUMN marts.account_manager_load.customers IS 'Customers owned, plus key accounts served for KAMs.';
-COMMENT ON COLUMN marts.account_manager_load.required_hours IS 'Hours per year the coverage model allocates to this manager.';
-COMMENT ON COLUMN marts.account_manager_load.capacity_hours IS 'Hours per year available (CRM).';
+COMMENT ON COLUMN marts.account_manager_load.customers IS 'Customers with hours from this manager: owned, plus key accounts served.';
+COMMENT ON COLUMN marts.account_manager_load.required_hours IS 'Hours per year the coverage plans ask of this manager.';
+COMMENT ON COLUMN marts.account_manager_load.allocated_hours IS 'Of those, what fits in capacity (served in queue order).';
+COMMENT ON COLUMN marts.account_manager_load.capacity_hours IS 'Customer-facing hours per year available (CRM).';
 COMMENT ON COLUMN marts.account_manager_load.utilisation IS 'required_hours / capacity_hours.';
 COMMENT ON COLUMN marts.account_manager_load.load_status IS 'OVER (utilisation > kam.load_over, 1.10 by default), UNDER (< kam.load_under, 0.70) or BALANCED.';
+COMMENT ON COLUMN marts.account_manager_load.gap_hours IS 'required_hours - capacity_hours: positive = hours short, negative = spare.';
+COMMENT ON COLUMN marts.account_manager_load.gap_fte IS 'gap_hours / kam.fte_hours (customer-facing hours of one full-time manager).';
+COMMENT ON COLUMN marts.account_manager_load.uncovered_customers IS 'Customers in this manager''s queue not fully covered.';
 COMMENT ON COLUMN marts.account_manager_load.as_of_date IS 'As-of date of the run.';
+
+CREATE TABLE marts.capacity_gap (
+    level           VARCHAR,
+    level_value     VARCHAR,
+    managers        BIGINT,
+    required_hours  DOUBLE,
+    allocated_hours DOUBLE,
+    capacity_hours  DOUBLE,
+    utilisation     DOUBLE,
+    gap_hours       DOUBLE,
+    gap_fte         DOUBLE,
+    uncovered_hours DOUBLE,
+    as_of_date      DATE
+);
+COMMENT ON TABLE marts.capacity_gap IS 'Hours required against capacity for the whole team, per role and per region, in hours and FTE.';
+COMMENT ON COLUMN marts.capacity_gap.level IS 'TEAM (everyone), ROLE (AM, KAM) or REGION.';
+COMMENT ON COLUMN marts.capacity_gap.level_value IS 'ALL, the role or the region.';
+COMMENT ON COLUMN marts.capacity_gap.managers IS 'Managers at this level.';
+COMMENT ON COLUMN marts.capacity_gap.required_hours IS 'Hours the coverage plans ask for.';
+COMMENT ON COLUMN marts.capacity_gap.allocated_hours IS 'Hours that fit in each manager''s capacity.';
+COMMENT ON COLUMN marts.capacity_gap.capacity_hours IS 'Customer-facing hours available.';
+COMMENT ON COLUMN marts.capacity_gap.utilisation IS 'required_hours / capacity_hours.';
+COMMENT ON COLUMN marts.capacity_gap.gap_hours IS 'required_hours - capacity_hours (positive = short).';
+COMMENT ON COLUMN marts.capacity_gap.gap_fte IS 'gap_hours / kam.fte_hours.';
+COMMENT ON COLUMN marts.capacity_gap.uncovered_hours IS 'required_hours - allocated_hours: hours no one has time for.';
+COMMENT ON COLUMN marts.capacity_gap.as_of_date IS 'As-of date of the run.';
 
 CREATE TABLE marts.kam_programme (
     as_of_date             DATE,
+    review_date            DATE,
     max_key_accounts       BIGINT,
+    turnover_seats         BIGINT,
     key_accounts           BIGINT,
     keep                   BIGINT,
     add                    BIGINT,
     review                 BIGINT,
     deselect               BIGINT,
     watch                  BIGINT,
+    proposed_add           BIGINT,
+    proposed_deselect      BIGINT,
+    proposed_review        BIGINT,
     control_customers      BIGINT,
     key_revenue_t12m       DECIMAL(38,2),
     key_revenue_prior      DECIMAL(38,2),
@@ -212,28 +265,33 @@ CREATE TABLE marts.kam_programme (
     incremental_margin     DECIMAL(38,2),
     roi                    DOUBLE
 );
-COMMENT ON TABLE marts.kam_programme IS 'One row per snapshot: the KAM programme''s size, cost and estimated return against a control group (an estimate, not proof: docs/methodology.md).';
+COMMENT ON TABLE marts.kam_programme IS 'One row per snapshot: the KAM programme''s size, pending changes, cost and estimated return against a control group chosen on prior-period facts (an estimate, not proof: docs/methodology.md §K7).';
 COMMENT ON COLUMN marts.kam_programme.as_of_date IS 'As-of date of the snapshot.';
-COMMENT ON COLUMN marts.kam_programme.max_key_accounts IS 'floor(KAM team capacity hours / hours_per_key_account).';
-COMMENT ON COLUMN marts.kam_programme.key_accounts IS 'Current key accounts (KEEP + REVIEW + DESELECT).';
+COMMENT ON COLUMN marts.kam_programme.review_date IS 'The review the proposals are for (the as-of date at a review).';
+COMMENT ON COLUMN marts.kam_programme.max_key_accounts IS 'Seats: floor(KAM hours net of own portfolios / hours_per_key_account).';
+COMMENT ON COLUMN marts.kam_programme.turnover_seats IS 'Key accounts a review may replace by newcomers (kam.turnover_cap).';
+COMMENT ON COLUMN marts.kam_programme.key_accounts IS 'Current key accounts (CRM flag).';
 COMMENT ON COLUMN marts.kam_programme.keep IS 'Customers with decision KEEP.';
 COMMENT ON COLUMN marts.kam_programme.add IS 'Customers with decision ADD.';
 COMMENT ON COLUMN marts.kam_programme.review IS 'Customers with decision REVIEW.';
 COMMENT ON COLUMN marts.kam_programme.deselect IS 'Customers with decision DESELECT.';
 COMMENT ON COLUMN marts.kam_programme.watch IS 'Customers with decision WATCH.';
-COMMENT ON COLUMN marts.kam_programme.control_customers IS 'Control group: A-class customers that are not key accounts.';
+COMMENT ON COLUMN marts.kam_programme.proposed_add IS 'Customers the review would add.';
+COMMENT ON COLUMN marts.kam_programme.proposed_deselect IS 'Key accounts the review would deselect.';
+COMMENT ON COLUMN marts.kam_programme.proposed_review IS 'Key accounts the review would put to REVIEW.';
+COMMENT ON COLUMN marts.kam_programme.control_customers IS 'Control group: customers that are not key accounts and were in the top kam.control_prior_share (80 %) of prior-window revenue.';
 COMMENT ON COLUMN marts.kam_programme.key_revenue_t12m IS 'Key accounts'' revenue in the trailing window.';
 COMMENT ON COLUMN marts.kam_programme.key_revenue_prior IS 'Key accounts'' revenue in the prior window.';
-COMMENT ON COLUMN marts.kam_programme.key_revenue_growth IS 'Growth of the key accounts'' total revenue.';
+COMMENT ON COLUMN marts.kam_programme.key_revenue_growth IS 'Growth of the key accounts'' total revenue (fraction).';
 COMMENT ON COLUMN marts.kam_programme.key_margin_t12m IS 'Key accounts'' margin in the trailing window.';
 COMMENT ON COLUMN marts.kam_programme.key_margin_prior IS 'Key accounts'' margin in the prior window.';
-COMMENT ON COLUMN marts.kam_programme.key_margin_growth IS 'Growth of the key accounts'' total margin.';
+COMMENT ON COLUMN marts.kam_programme.key_margin_growth IS 'Growth of the key accounts'' total margin (fraction).';
 COMMENT ON COLUMN marts.kam_programme.control_revenue_t12m IS 'Control group revenue in the trailing window.';
 COMMENT ON COLUMN marts.kam_programme.control_revenue_prior IS 'Control group revenue in the prior window.';
-COMMENT ON COLUMN marts.kam_programme.control_revenue_growth IS 'Growth of the control group''s total revenue.';
+COMMENT ON COLUMN marts.kam_programme.control_revenue_growth IS 'Growth of the control group''s total revenue (fraction).';
 COMMENT ON COLUMN marts.kam_programme.control_margin_t12m IS 'Control group margin in the trailing window.';
 COMMENT ON COLUMN marts.kam_programme.control_margin_prior IS 'Control group margin in the prior window.';
-COMMENT ON COLUMN marts.kam_programme.control_margin_growth IS 'Growth of the control group''s total margin.';
+COMMENT ON COLUMN marts.kam_programme.control_margin_growth IS 'Growth of the control group''s total margin (fraction).';
 COMMENT ON COLUMN marts.kam_programme.kam_cost IS 'key_accounts x hours_per_key_account x mean hourly cost of the KAM managers.';
 COMMENT ON COLUMN marts.kam_programme.incremental_margin IS 'key_margin_t12m - key_margin_prior x (1 + control_margin_growth).';
 COMMENT ON COLUMN marts.kam_programme.roi IS '(incremental_margin - kam_cost) / kam_cost.';

@@ -25,6 +25,7 @@ EXPECTED_ASSETS = {
     "marts/kam_candidates",
     "marts/resource_allocation",
     "marts/account_manager_load",
+    "marts/capacity_gap",
     "marts/kam_programme",
     "marts/tier_migration",
 }

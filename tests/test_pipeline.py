@@ -99,13 +99,25 @@ def test_two_as_of_dates_give_snapshots_migration_and_programme_rows(tmp_path: P
 
 
 def test_kam_decisions_respect_capacity_and_explain_themselves(tmp_path: Path, landing: Path) -> None:
-    warehouse = run_job(tmp_path, landing, AS_OF)
+    warehouse = run_job(tmp_path, landing, AS_OF, **{"kam.review_every_run": True})
     decisions = read(warehouse, "FROM marts.kam_candidates")
-    capacity = read(warehouse, "SELECT max_key_accounts FROM marts.kam_programme").item()
-    assert decisions.filter(pl.col("decision").is_in(["KEEP", "ADD"])).height <= capacity
-    explained = decisions.filter(pl.col("decision").is_in(["ADD", "DESELECT"]))
+    programme = read(warehouse, "SELECT max_key_accounts, turnover_seats FROM marts.kam_programme").row(0)
+    assert decisions.filter(pl.col("decision").is_in(["KEEP", "ADD"])).height <= programme[0]
+    replaced = decisions.filter(pl.col("decision_reason").str.contains("replaced by"))
+    assert replaced.height <= programme[1]
+    assert (decisions.get_column("decision") == decisions.get_column("proposed_decision")).all()  # a review
+    explained = decisions.filter(pl.col("decision") != "NONE")
     assert explained.height > 0
     assert explained.get_column("decision_reason").str.contains(r"\d").all()
+
+
+def test_between_reviews_the_programme_stands_and_proposals_are_published(tmp_path: Path, landing: Path) -> None:
+    warehouse = run_job(tmp_path, landing, AS_OF)  # 2026-11-28: the next review is 2026-12-31
+    decisions = read(warehouse, "FROM marts.kam_candidates")
+    incumbents = decisions.filter(pl.col("is_current_key_account"))
+    assert (incumbents.get_column("decision") == "KEEP").all()
+    assert set(decisions.get_column("review_date")) == {date(2026, 12, 31)}
+    assert not decisions.get_column("decision").is_in(["ADD", "DESELECT"]).any()
     load = read(warehouse, "FROM marts.account_manager_load")
     managers = read(warehouse, "SELECT count(*) AS n FROM staging.account_managers").item()
     assert load.height == managers

@@ -5,16 +5,16 @@ Pure Polars functions over one snapshot of marts.customer_segments and
 staging.account_managers (docs/methodology.md, "Key Account Management").
 """
 
-from kam_pipeline.kam.allocation import allocate_resources, resource_allocation
+from kam_pipeline.kam.allocation import resource_allocation
 from kam_pipeline.kam.candidates import select_key_accounts
 from kam_pipeline.kam.kam_team import key_account_capacity
-from kam_pipeline.kam.load import account_manager_load
+from kam_pipeline.kam.load import account_manager_load, capacity_gap
 from kam_pipeline.kam.migration import tier_migration
 from kam_pipeline.kam.programme import programme_return
 
 __all__ = [
     "account_manager_load",
-    "allocate_resources",
+    "capacity_gap",
     "key_account_capacity",
     "programme_return",
     "resource_allocation",

@@ -8,6 +8,7 @@ import math
 
 import polars as pl
 
+from kam_pipeline.kam.coverage import am_hours, coverage_plan
 from kam_pipeline.settings import KamSettings
 
 KAM_ROLE = "KAM"
@@ -18,13 +19,37 @@ def is_key_account_manager() -> pl.Expr:
     return pl.col("role") == KAM_ROLE
 
 
-def key_account_capacity(managers: pl.DataFrame, settings: KamSettings) -> int:
-    """max_key_accounts = floor(Σ capacity_hours of KAM managers / hours_per_key_account).
+def key_account_hours(managers: pl.DataFrame, segments: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
+    """Per KAM manager (`owner_id`): `portfolio_hours`, the AM hours of the
+    customers it owns that are not current key accounts (its own portfolio,
+    §K6.1 plans), and `key_account_hours` = max(capacity_hours −
+    portfolio_hours, 0), the hours left for key accounts (§K4)."""
+    own = (
+        segments.filter(~pl.col("is_current_key_account"))
+        .with_columns(plan=coverage_plan(settings, pl.lit(False)))
+        .group_by("owner_id")
+        .agg(portfolio_hours=am_hours(settings).sum())
+    )
+    return (
+        managers.filter(is_key_account_manager())
+        .select("owner_id", "capacity_hours")
+        .join(own, on="owner_id", how="left")
+        .with_columns(pl.col("portfolio_hours").fill_null(0.0))
+        .with_columns(
+            key_account_hours=pl.max_horizontal(pl.col("capacity_hours") - pl.col("portfolio_hours"), pl.lit(0.0))
+        )
+        .drop("capacity_hours")
+    )
+
+
+def key_account_capacity(managers: pl.DataFrame, segments: pl.DataFrame, settings: KamSettings) -> int:
+    """max_key_accounts = floor(Σ key_account_hours of the KAM managers / hours_per_key_account).
 
     Floor, because a key account served with a fraction of the hours it needs
-    is not served (§K4).
+    is not served; net of the KAMs' own portfolios, because those hours are
+    spoken for (§K4).
     """
-    hours = managers.filter(is_key_account_manager()).get_column("capacity_hours").sum()
+    hours = key_account_hours(managers, segments, settings).get_column("key_account_hours").sum()
     return math.floor(hours / settings.hours_per_key_account)
 
 

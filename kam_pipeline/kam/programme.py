@@ -1,8 +1,9 @@
 """KAM programme return: did the key accounts' margin grow more than comparable customers', and
 did that pay for the KAM time? One row per snapshot (methodology §K7).
 
-A before/after comparison against a non-randomised control group: an
-indication, not proof of causation (§K7.3).
+A before/after comparison against a control group chosen on prior-period
+facts only (not on the outcome it measures): an indication, not proof of
+causation (§K7.3).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import polars as pl
 from kam_pipeline.kam.decisions import ADD, DESELECT, KEEP, REVIEW, WATCH
 from kam_pipeline.kam.eligibility import A_CLASS
 from kam_pipeline.kam.kam_team import key_account_capacity, mean_kam_hourly_cost
+from kam_pipeline.kam.review import review_date, turnover_seats
 from kam_pipeline.kam.snapshot import snapshot_date
 from kam_pipeline.kam.tables import KAM_PROGRAMME
 from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, to_amount
 from kam_pipeline.segmentation.growth import growth_pct
-from kam_pipeline.settings import KamSettings
+from kam_pipeline.segmentation.pareto import pareto_abc
+from kam_pipeline.settings import KamSettings, SegmentationSettings
 
 
 def _group_totals(prefix: str, members: pl.Expr) -> dict[str, pl.Expr]:
@@ -28,11 +31,21 @@ def _group_totals(prefix: str, members: pl.Expr) -> dict[str, pl.Expr]:
     }
 
 
+def prior_leaders(segments: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
+    """customer_id of the customers that carried the top `control_prior_share`
+    of prior-window revenue: the Pareto A class of §S4 on revenue_prior (§K7.1)."""
+    cut = SegmentationSettings(abc_a_cut=settings.control_prior_share, abc_b_cut=1.0)
+    ranked = pareto_abc(segments, "revenue_prior", cut)
+    return ranked.filter(pl.col("abc_class") == A_CLASS).select("customer_id")
+
+
 def programme_return(
     segments: pl.DataFrame, candidates: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings
 ) -> pl.DataFrame:
-    """One row: key accounts (current key accounts: KEEP + REVIEW + DESELECT) against the control
-    group (A-class customers that are not key accounts), KAM cost, incremental margin and ROI (§K7).
+    """One row: key accounts (the current ones, by the CRM flag) against the
+    control group (customers that are not key accounts and carried the top
+    control_prior_share of prior-window revenue), pending changes, KAM cost,
+    incremental margin and ROI (§K7).
 
     kam_cost = key_accounts × hours_per_key_account × mean hourly_cost of the KAM managers;
     incremental_margin = key_margin_t12m − key_margin_prior × (1 + control_margin_growth);
@@ -40,23 +53,37 @@ def programme_return(
     """
     as_of = snapshot_date(segments, "customer_segments")
     key = pl.col("is_current_key_account")
-    control = ~key & (pl.col("segment_class") == A_CLASS)
-    decision = pl.col("decision")
+    leaders = prior_leaders(segments, settings).with_columns(_prior_leader=pl.lit(True))
+    control = ~key & pl.col("_prior_leader").fill_null(False)
+    decision, proposed = pl.col("decision"), pl.col("proposed_decision")
     mean_cost = mean_kam_hourly_cost(managers)
-    totals = segments.join(
-        candidates.select("customer_id", "decision"), on="customer_id", how="left", validate="1:1"
-    ).select(
-        as_of_date=pl.lit(as_of, dtype=pl.Date),
-        max_key_accounts=pl.lit(key_account_capacity(managers, settings), dtype=pl.Int64),
-        key_accounts=key.sum().cast(pl.Int64),
-        keep=(decision == KEEP).sum().cast(pl.Int64),
-        add=(decision == ADD).sum().cast(pl.Int64),
-        review=(decision == REVIEW).sum().cast(pl.Int64),
-        deselect=(decision == DESELECT).sum().cast(pl.Int64),
-        watch=(decision == WATCH).sum().cast(pl.Int64),
-        control_customers=control.sum().cast(pl.Int64),
-        **_group_totals("key", key),
-        **_group_totals("control", control),
+    seats = key_account_capacity(managers, segments, settings)
+    totals = (
+        segments.join(
+            candidates.select("customer_id", "decision", "proposed_decision"),
+            on="customer_id",
+            how="left",
+            validate="1:1",
+        )
+        .join(leaders, on="customer_id", how="left")
+        .select(
+            as_of_date=pl.lit(as_of, dtype=pl.Date),
+            review_date=pl.lit(review_date(as_of, settings) if as_of else None, dtype=pl.Date),
+            max_key_accounts=pl.lit(seats, dtype=pl.Int64),
+            turnover_seats=pl.lit(turnover_seats(seats, settings), dtype=pl.Int64),
+            key_accounts=key.sum().cast(pl.Int64),
+            keep=(decision == KEEP).sum().cast(pl.Int64),
+            add=(decision == ADD).sum().cast(pl.Int64),
+            review=(decision == REVIEW).sum().cast(pl.Int64),
+            deselect=(decision == DESELECT).sum().cast(pl.Int64),
+            watch=(decision == WATCH).sum().cast(pl.Int64),
+            proposed_add=(proposed == ADD).sum().cast(pl.Int64),
+            proposed_deselect=(proposed == DESELECT).sum().cast(pl.Int64),
+            proposed_review=(proposed == REVIEW).sum().cast(pl.Int64),
+            control_customers=control.sum().cast(pl.Int64),
+            **_group_totals("key", key),
+            **_group_totals("control", control),
+        )
     )
     expected_margin = pl.col("key_margin_prior").cast(pl.Float64) * (1 + pl.col("control_margin_growth"))
     kam_cost = pl.col("key_accounts") * settings.hours_per_key_account * pl.lit(mean_cost, dtype=pl.Float64)

@@ -1,7 +1,9 @@
-"""KAM score: how attractive a customer is and how strong we are with it.
+"""KAM score: how a customer compares with the other candidates for a seat.
 
-score = 100 × (w × attractiveness + (1 − w) × strength), computed for the
-segmentation universe (§S4) only (methodology §K2).
+Each factor is a percent rank among the eligible candidates (§K3), so that
+the score separates the customers KAM chooses between rather than the whole
+customer base; the score is the weighted sum of the factors, in points
+(methodology §K2).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import polars as pl
 
 from kam_pipeline.segmentation.pareto import in_universe
-from kam_pipeline.segmentation.percent_rank import percent_rank
+from kam_pipeline.segmentation.percent_rank import percent_rank_fraction
+from kam_pipeline.segmentation.potential import UNKNOWN
 from kam_pipeline.settings import KamSettings
 
 #: Decimals of every score, bonus-adjusted score and score gap: the value
@@ -19,8 +22,20 @@ SCORE_DECIMALS = 2
 #: competitive_position runs from 1 (weak) to 5 (clearly the leading supplier).
 POSITION_MIN = 1
 POSITION_MAX = 5
-#: Strength assumed when sales has not rated the competitive position.
-UNKNOWN_STRENGTH = 0.5
+#: Factor value of an unknown input (no prior revenue, unknown potential,
+#: unrated position): the middle of the scale, neither rewarded nor punished.
+NEUTRAL = 0.5
+
+#: factor column -> (settings weight field, customer_segments column it ranks or maps).
+FACTORS: dict[str, tuple[str, str]] = {
+    "revenue": ("weight_revenue", "revenue_t12m"),
+    "margin": ("weight_margin", "margin_t12m"),
+    "potential": ("weight_potential", "potential_value"),
+    "growth": ("weight_growth", "growth_pct"),
+    "position": ("weight_position", "competitive_position"),
+}
+#: Factors that describe the customer (attractiveness); position describes us (strength).
+MARKET_FACTORS = ("revenue", "margin", "potential", "growth")
 
 
 def in_points(value: pl.Expr) -> pl.Expr:
@@ -28,31 +43,49 @@ def in_points(value: pl.Expr) -> pl.Expr:
     return value.round(SCORE_DECIMALS)
 
 
-def attractiveness(settings: KamSettings) -> pl.Expr:
-    """Weighted mean of the percent ranks (§S8) of revenue, margin, potential and growth
-    among the rows of the frame, i.e. the universe (§K2.1)."""
-    weights = {
-        "revenue_t12m": settings.weight_revenue,
-        "margin_t12m": settings.weight_margin,
-        "potential_value": settings.weight_potential,
-        "growth_pct": settings.weight_growth,
-    }
-    weighted = pl.sum_horizontal(percent_rank(pl.col(column)) * weight for column, weight in weights.items())
-    return weighted / sum(weights.values())
+def pool_rank(column: str, known: pl.Expr) -> pl.Expr:
+    """Percent rank of `column` among the eligible candidates whose value is
+    known (§S8's PERCENT_RANK); a customer outside that pool is measured
+    against it without entering it, capped at 1; unknown → NEUTRAL."""
+    value = pl.col(column)
+    below, spread = percent_rank_fraction(value, value.filter(pl.col("eligible") & known))
+    rank = pl.min_horizontal(below.cast(pl.Float64) / spread.cast(pl.Float64), pl.lit(1.0))
+    return pl.when(known).then(rank).otherwise(NEUTRAL)
 
 
-def strength() -> pl.Expr:
-    """competitive_position mapped linearly 1 → 0 … 5 → 1; unknown → 0.5 (§K2.2)."""
+def factor_values() -> dict[str, pl.Expr]:
+    """Each factor in [0, 1] (§K2.1)."""
     position = pl.col("competitive_position")
-    return ((position - POSITION_MIN) / (POSITION_MAX - POSITION_MIN)).fill_null(UNKNOWN_STRENGTH)
+    return {
+        "revenue": pool_rank("revenue_t12m", pl.lit(True)),
+        "margin": pool_rank("margin_t12m", pl.lit(True)),
+        "potential": pool_rank("potential_value", pl.col("potential_class") != UNKNOWN),
+        "growth": pool_rank("growth_pct", pl.col("growth_pct").is_not_null()),
+        "position": ((position - POSITION_MIN) / (POSITION_MAX - POSITION_MIN)).fill_null(NEUTRAL),
+    }
 
 
-def kam_score(segments: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
-    """`segments` plus attractiveness, strength and score (0–100); all three null outside the universe (§K2)."""
-    w = settings.attractiveness_weight
+def weights(settings: KamSettings) -> dict[str, float]:
+    return {factor: getattr(settings, field) for factor, (field, _) in FACTORS.items()}
+
+
+def kam_score(candidates: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
+    """`candidates` (with `eligible`, §K3) plus one `factor_<name>` column per
+    factor, `attractiveness`, `strength` and `score` (0–100); all null
+    outside the universe (§K2)."""
+    w = weights(settings)
+    total = sum(w.values())
+    market = sum(w[f] for f in MARKET_FACTORS)
+    factor = {name: pl.col(f"factor_{name}") for name in FACTORS}
     scored = (
-        segments.filter(in_universe())
-        .select("customer_id", attractiveness=attractiveness(settings), strength=strength())
-        .with_columns(score=in_points(100 * (w * pl.col("attractiveness") + (1 - w) * pl.col("strength"))))
+        candidates.filter(in_universe())
+        .with_columns(**{f"factor_{name}": value for name, value in factor_values().items()})
+        .select(
+            "customer_id",
+            *(f"factor_{name}" for name in FACTORS),
+            attractiveness=(sum(w[f] * factor[f] for f in MARKET_FACTORS) / market) if market else pl.lit(None),
+            strength=factor["position"],
+            score=in_points(100 * sum(w[f] * factor[f] for f in FACTORS) / total),
+        )
     )
-    return segments.join(scored, on="customer_id", how="left", validate="1:1", maintain_order="left")
+    return candidates.join(scored, on="customer_id", how="left", validate="1:1", maintain_order="left")

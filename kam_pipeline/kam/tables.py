@@ -10,7 +10,7 @@ from kam_pipeline.table_spec import Column, Table
 
 KAM_CANDIDATES = Table(
     "marts.kam_candidates",
-    "Every customer with its Key Account Management decision for the as-of date.",
+    "Every customer with its Key Account Management decision for the as-of date, and what the next review would do.",
     columns=(
         Column("customer_id", pl.String, "Customer (account group) id."),
         Column("customer_name", pl.String, "Customer name."),
@@ -18,38 +18,55 @@ KAM_CANDIDATES = Table(
             "score",
             pl.Float64,
             (
-                "0-100: 100 x (w x attractiveness + (1 - w) x strength) with w = kam.attractiveness_weight (0.7"
-                " by default); null outside the universe."
+                "0-100: 100 x the weighted sum of the factors (percent ranks among the eligible candidates of "
+                "revenue, margin, potential and growth; competitive position), kam.weight_*; null outside the "
+                "universe."
             ),
         ),
         Column(
             "attractiveness",
             pl.Float64,
-            "Weighted mean of percent ranks of revenue, margin, potential and growth (0-1).",
+            "Weighted mean of the revenue, margin, potential and growth factors (0-1).",
         ),
         Column("strength", pl.Float64, "Competitive position mapped 1 -> 0 ... 5 -> 1 (null -> 0.5)."),
         Column(
             "selection_score",
             pl.Float64,
-            "Score plus the incumbent bonus for current key accounts: what selection ranks by.",
+            "Score plus kam.incumbent_bonus for current key accounts: what selection ranks by.",
         ),
         Column(
             "eligible",
             pl.Boolean,
-            ("Passes the margin test and is A-class or HIGH potential (and in a strategic industry when listed)."),
+            "Positive revenue, passes the margin test, segment class A or HIGH potential (and strategic industry).",
         ),
         Column("ineligible_reason", pl.String, "Why not eligible, with figures."),
         Column("is_current_key_account", pl.Boolean, "Any account of the group is a key account in the CRM today."),
         Column(
             "decision",
             pl.String,
-            "KEEP, ADD, REVIEW (grace period), DESELECT, WATCH (close to the cut-off) or NONE.",
+            (
+                "What holds now: at a review date the proposed decision; between reviews KEEP for every current key "
+                "account, WATCH for proposed newcomers, NONE otherwise."
+            ),
         ),
-        Column("decision_reason", pl.String, "Sentence with the figures behind the decision."),
+        Column(
+            "proposed_decision",
+            pl.String,
+            (
+                "What the review on review_date would decide today: KEEP, ADD, REVIEW (grace period), DESELECT, "
+                "WATCH or NONE, within capacity and the turnover cap."
+            ),
+        ),
+        Column("decision_reason", pl.String, "Sentence with the figures behind the decision and the proposal."),
         Column(
             "selection_rank",
             pl.Int64,
             "Position among eligible customers by selection_score, then customer id (null when ineligible).",
+        ),
+        Column(
+            "review_date",
+            pl.Date,
+            "The review the proposal is for: the as-of date when it is a review date, else the next one.",
         ),
         Column("as_of_date", pl.Date, "As-of date of the run."),
     ),
@@ -58,15 +75,41 @@ KAM_CANDIDATES = Table(
 
 RESOURCE_ALLOCATION = Table(
     "marts.resource_allocation",
-    "Yearly hours each customer should get: account-manager hours by tier, KAM hours for KEEP and ADD.",
+    (
+        "Per customer: its coverage plan, the yearly hours it needs and the hours its managers can give it "
+        "within their capacity."
+    ),
     columns=(
         Column("customer_id", pl.String, "Customer id."),
         Column("owner_id", pl.String, "Account manager who gets the account-manager hours."),
         Column("region", pl.String, "Region whose KAM team gets the KAM hours."),
         Column("tier", pl.String, "Customer tier."),
-        Column("kam_decision", pl.String, "The customer's KAM decision."),
-        Column("am_hours", pl.Float64, "Account-manager hours per year for the tier."),
-        Column("kam_hours", pl.Float64, "Key account manager hours per year (hours_per_key_account for KEEP and ADD)."),
+        Column("kam_decision", pl.String, "The customer's KAM decision (what holds now)."),
+        Column(
+            "plan",
+            pl.String,
+            (
+                "KEY_ACCOUNT, DEFEND (A/B at risk), WIN_BACK (lapsed with potential), or the tier; DEVELOP without "
+                "evidence of potential falls back to MAINTAIN or SERVE_EFFICIENTLY."
+            ),
+        ),
+        Column(
+            "priority",
+            pl.Int64,
+            (
+                "Serving order 1..n: by plan, then portfolio rank, then customer id. Every manager serves its "
+                "customers in this order until its capacity runs out."
+            ),
+        ),
+        Column("am_hours", pl.Float64, "Account-manager hours per year the plan needs (0 for key accounts)."),
+        Column("kam_hours", pl.Float64, "Key account manager hours per year (kam.hours_per_key_account)."),
+        Column("allocated_am_hours", pl.Float64, "Of am_hours, what the owner's capacity covers in queue order."),
+        Column("allocated_kam_hours", pl.Float64, "Of kam_hours, what the KAM managers' capacity covers."),
+        Column(
+            "coverage",
+            pl.String,
+            "FULL, PARTIAL or UNCOVERED by allocated hours; POOLED when the plan needs no named hours.",
+        ),
         Column("as_of_date", pl.Date, "As-of date of the run."),
     ),
 )
@@ -74,21 +117,44 @@ RESOURCE_ALLOCATION = Table(
 
 ACCOUNT_MANAGER_LOAD = Table(
     "marts.account_manager_load",
-    "Per account manager: hours the coverage model asks for against capacity.",
+    "Per account manager: hours the coverage plans ask for against capacity, and the gap.",
     columns=(
         Column("owner_id", pl.String, "Account manager id."),
         Column("name", pl.String, "Name as in the CRM."),
         Column("role", pl.String, "AM or KAM."),
         Column("region", pl.String, "Region of the manager."),
-        Column("customers", pl.Int64, "Customers owned, plus key accounts served for KAMs."),
-        Column("required_hours", pl.Float64, "Hours per year the coverage model allocates to this manager."),
-        Column("capacity_hours", pl.Float64, "Hours per year available (CRM)."),
+        Column("customers", pl.Int64, "Customers with hours from this manager: owned, plus key accounts served."),
+        Column("required_hours", pl.Float64, "Hours per year the coverage plans ask of this manager."),
+        Column("allocated_hours", pl.Float64, "Of those, what fits in capacity (served in queue order)."),
+        Column("capacity_hours", pl.Float64, "Customer-facing hours per year available (CRM)."),
         Column("utilisation", pl.Float64, "required_hours / capacity_hours."),
         Column(
             "load_status",
             pl.String,
             "OVER (utilisation > kam.load_over, 1.10 by default), UNDER (< kam.load_under, 0.70) or BALANCED.",
         ),
+        Column("gap_hours", pl.Float64, "required_hours - capacity_hours: positive = hours short, negative = spare."),
+        Column("gap_fte", pl.Float64, "gap_hours / kam.fte_hours (customer-facing hours of one full-time manager)."),
+        Column("uncovered_customers", pl.Int64, "Customers in this manager's queue not fully covered."),
+        Column("as_of_date", pl.Date, "As-of date of the run."),
+    ),
+)
+
+
+CAPACITY_GAP = Table(
+    "marts.capacity_gap",
+    "Hours required against capacity for the whole team, per role and per region, in hours and FTE.",
+    columns=(
+        Column("level", pl.String, "TEAM (everyone), ROLE (AM, KAM) or REGION."),
+        Column("level_value", pl.String, "ALL, the role or the region."),
+        Column("managers", pl.Int64, "Managers at this level."),
+        Column("required_hours", pl.Float64, "Hours the coverage plans ask for."),
+        Column("allocated_hours", pl.Float64, "Hours that fit in each manager's capacity."),
+        Column("capacity_hours", pl.Float64, "Customer-facing hours available."),
+        Column("utilisation", pl.Float64, "required_hours / capacity_hours."),
+        Column("gap_hours", pl.Float64, "required_hours - capacity_hours (positive = short)."),
+        Column("gap_fte", pl.Float64, "gap_hours / kam.fte_hours."),
+        Column("uncovered_hours", pl.Float64, "required_hours - allocated_hours: hours no one has time for."),
         Column("as_of_date", pl.Date, "As-of date of the run."),
     ),
 )
@@ -97,31 +163,41 @@ ACCOUNT_MANAGER_LOAD = Table(
 KAM_PROGRAMME = Table(
     "marts.kam_programme",
     (
-        "One row per snapshot: the KAM programme's size, cost and estimated return against a control group (an "
-        "estimate, not proof: docs/methodology.md)."
+        "One row per snapshot: the KAM programme's size, pending changes, cost and estimated return against a "
+        "control group chosen on prior-period facts (an estimate, not proof: docs/methodology.md §K7)."
     ),
     columns=(
         Column("as_of_date", pl.Date, "As-of date of the snapshot."),
-        Column("max_key_accounts", pl.Int64, "floor(KAM team capacity hours / hours_per_key_account)."),
-        Column("key_accounts", pl.Int64, "Current key accounts (KEEP + REVIEW + DESELECT)."),
+        Column("review_date", pl.Date, "The review the proposals are for (the as-of date at a review)."),
+        Column("max_key_accounts", pl.Int64, "Seats: floor(KAM hours net of own portfolios / hours_per_key_account)."),
+        Column("turnover_seats", pl.Int64, "Key accounts a review may replace by newcomers (kam.turnover_cap)."),
+        Column("key_accounts", pl.Int64, "Current key accounts (CRM flag)."),
         Column("keep", pl.Int64, "Customers with decision KEEP."),
         Column("add", pl.Int64, "Customers with decision ADD."),
         Column("review", pl.Int64, "Customers with decision REVIEW."),
         Column("deselect", pl.Int64, "Customers with decision DESELECT."),
         Column("watch", pl.Int64, "Customers with decision WATCH."),
-        Column("control_customers", pl.Int64, "Control group: A-class customers that are not key accounts."),
+        Column("proposed_add", pl.Int64, "Customers the review would add."),
+        Column("proposed_deselect", pl.Int64, "Key accounts the review would deselect."),
+        Column("proposed_review", pl.Int64, "Key accounts the review would put to REVIEW."),
+        Column(
+            "control_customers",
+            pl.Int64,
+            "Control group: customers that are not key accounts and were in the top kam.control_prior_share (80 %) "
+            "of prior-window revenue.",
+        ),
         Column("key_revenue_t12m", TOTAL_AMOUNT, "Key accounts' revenue in the trailing window."),
         Column("key_revenue_prior", TOTAL_AMOUNT, "Key accounts' revenue in the prior window."),
-        Column("key_revenue_growth", pl.Float64, "Growth of the key accounts' total revenue."),
+        Column("key_revenue_growth", pl.Float64, "Growth of the key accounts' total revenue (fraction)."),
         Column("key_margin_t12m", TOTAL_AMOUNT, "Key accounts' margin in the trailing window."),
         Column("key_margin_prior", TOTAL_AMOUNT, "Key accounts' margin in the prior window."),
-        Column("key_margin_growth", pl.Float64, "Growth of the key accounts' total margin."),
+        Column("key_margin_growth", pl.Float64, "Growth of the key accounts' total margin (fraction)."),
         Column("control_revenue_t12m", TOTAL_AMOUNT, "Control group revenue in the trailing window."),
         Column("control_revenue_prior", TOTAL_AMOUNT, "Control group revenue in the prior window."),
-        Column("control_revenue_growth", pl.Float64, "Growth of the control group's total revenue."),
+        Column("control_revenue_growth", pl.Float64, "Growth of the control group's total revenue (fraction)."),
         Column("control_margin_t12m", TOTAL_AMOUNT, "Control group margin in the trailing window."),
         Column("control_margin_prior", TOTAL_AMOUNT, "Control group margin in the prior window."),
-        Column("control_margin_growth", pl.Float64, "Growth of the control group's total margin."),
+        Column("control_margin_growth", pl.Float64, "Growth of the control group's total margin (fraction)."),
         Column(
             "kam_cost",
             TOTAL_AMOUNT,

@@ -21,6 +21,7 @@ from kam_pipeline.ingest.contract import EXTRACTS
 from kam_pipeline.ingest.tables import RECONCILIATION, REJECTED_ROWS
 from kam_pipeline.kam.tables import (
     ACCOUNT_MANAGER_LOAD,
+    CAPACITY_GAP,
     KAM_CANDIDATES,
     KAM_PROGRAMME,
     RESOURCE_ALLOCATION,
@@ -58,6 +59,7 @@ FILES: dict[str, tuple[str, str, tuple[Table, ...]]] = {
             KAM_CANDIDATES,
             RESOURCE_ALLOCATION,
             ACCOUNT_MANAGER_LOAD,
+            CAPACITY_GAP,
             KAM_PROGRAMME,
             TIER_MIGRATION,
         ),

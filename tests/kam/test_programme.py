@@ -12,7 +12,13 @@ from kam_pipeline.settings import KamSettings
 
 
 def _candidates(decisions: dict[str, str]) -> pl.DataFrame:
-    return pl.DataFrame({"customer_id": list(decisions), "decision": list(decisions.values())})
+    return pl.DataFrame(
+        {
+            "customer_id": list(decisions),
+            "decision": list(decisions.values()),
+            "proposed_decision": list(decisions.values()),
+        }
+    )
 
 
 @pytest.fixture
@@ -24,13 +30,15 @@ def managers(make_managers) -> pl.DataFrame:
     )
 
 
-def test_roi_against_the_control_group(make_segments, managers, settings: KamSettings) -> None:
+def test_roi_against_a_control_group_chosen_on_prior_revenue(make_segments, managers, settings: KamSettings) -> None:
+    # prior revenue 100 000 + 100 000 + 200 000 + 10 000 = 410 000; Pareto order CTL (before 0), K1 (.488),
+    # K2 (.732), B (.976): the top 80 % are CTL, K1, K2, and the control group is the non-key one, CTL.
     segments = make_segments(
         dict(customer_id="K1", is_current_key_account=True, margin_t12m=120_000, margin_prior=100_000),
         dict(customer_id="K2", is_current_key_account=True, margin_t12m=60_000, margin_prior=50_000, abc_class="B"),
         dict(customer_id="CTL", revenue_t12m=220_000, revenue_prior=200_000, margin_t12m=110_000, margin_prior=100_000),
-        # B-class non-key account: outside the control group.
-        dict(customer_id="B", abc_class="B", margin_t12m=1_000_000, margin_prior=100_000),
+        # small in the prior window, however large it grew since: outside the control group
+        dict(customer_id="B", abc_class="A", revenue_prior=10_000, margin_t12m=1_000_000, margin_prior=100_000),
     )
     candidates = _candidates({"K1": "KEEP", "K2": "DESELECT", "CTL": "ADD", "B": "NONE"})
 
@@ -62,9 +70,13 @@ def test_without_key_accounts_there_is_no_roi(make_segments, managers, settings:
 
 
 def test_without_a_control_group_there_is_no_incremental_margin(make_segments, managers, settings) -> None:
-    segments = make_segments(dict(customer_id="K1", is_current_key_account=True))
+    segments = make_segments(
+        dict(customer_id="K1", is_current_key_account=True), dict(customer_id="SMALL", revenue_prior=0)
+    )
 
-    row = programme_return(segments, _candidates({"K1": "KEEP"}), managers, settings).row(0, named=True)
+    row = programme_return(segments, _candidates({"K1": "KEEP", "SMALL": "NONE"}), managers, settings).row(
+        0, named=True
+    )
 
     assert row["control_customers"] == 0
     assert row["control_margin_growth"] is None
@@ -74,7 +86,7 @@ def test_without_a_control_group_there_is_no_incremental_margin(make_segments, m
 
 def test_without_kam_managers_the_cost_is_unknown(make_segments, make_managers, settings: KamSettings) -> None:
     segments = make_segments(dict(customer_id="K1", is_current_key_account=True), dict(customer_id="CTL"))
-    managers = make_managers(("A1", "AM", "North", 1000.0, "50"))
+    managers = make_managers(("A1", "AM", "North", 1000.0, "50"))  # no KAM team: no seats, cost unknown
 
     row = programme_return(segments, _candidates({"K1": "DESELECT", "CTL": "NONE"}), managers, settings).row(
         0, named=True

@@ -1,4 +1,4 @@
-"""Score arithmetic (docs/methodology.md §K2)."""
+"""Score arithmetic: factors ranked among the eligible candidates (docs/methodology.md §K2)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def test_percent_rank_of_a_single_customer_is_zero() -> None:
     assert pl.DataFrame({"value": [7.0]}).select(percent_rank(pl.col("value"))).item() == 0.0
 
 
-def test_score_of_three_customers_by_hand(make_segments, settings: KamSettings) -> None:
-    segments = make_segments(
+def candidates(make_segments) -> pl.DataFrame:
+    rows = [
         dict(
             customer_id="X",
             revenue_t12m=300,
@@ -49,29 +49,43 @@ def test_score_of_three_customers_by_hand(make_segments, settings: KamSettings) 
             growth_pct=0.3,
             competitive_position=1,
         ),
-        # Outside the universe: not scored, and not counted in anyone's rank.
+        # in the universe but not eligible: measured against the pool without entering it
+        dict(
+            customer_id="V",
+            revenue_t12m=400,
+            margin_t12m=20,
+            potential_value=70,
+            potential_class="UNKNOWN",
+            growth_pct=0.2,
+            competitive_position=3,
+        ),
+        # outside the universe: not scored
         dict(customer_id="W", revenue_t12m=0, margin_t12m=999, potential_value=999, growth_pct=9.9),
+    ]
+    return make_segments(*rows).with_columns(eligible=pl.col("customer_id").is_in(["X", "Y", "Z"]))
+
+
+def test_score_of_the_pool_by_hand(make_segments, settings: KamSettings) -> None:
+    scores = {r["customer_id"]: r for r in kam_score(candidates(make_segments), settings).iter_rows(named=True)}
+
+    # pool X, Y, Z: ranks 0, 0.5, 1. revenue Z 0, Y .5, X 1; margin Z 0, X .5, Y 1;
+    # potential X = Y tie 0, Z 1; growth (known X, Z only, n - 1 = 1) X 0, Z 1, Y unknown .5.
+    # V: revenue 3 of 3 below -> 1.5 capped at 1; margin .5; potential unknown .5; growth 1 of 1 below -> 1.
+    assert {c: scores[c]["factor_revenue"] for c in "XYZV"} == {"X": 1.0, "Y": 0.5, "Z": 0.0, "V": 1.0}
+    assert {c: scores[c]["factor_potential"] for c in "XYZV"} == {"X": 0.0, "Y": 0.0, "Z": 1.0, "V": 0.5}
+    assert {c: scores[c]["factor_growth"] for c in "XYZV"} == {"X": 0.0, "Y": 0.5, "Z": 1.0, "V": 1.0}
+    # 100 x (.5 revenue + .3 margin + .1 potential + .1 growth + 0 position)
+    assert {c: scores[c]["score"] for c in "XYZV"} == {"X": 65.0, "Y": 60.0, "Z": 20.0, "V": 80.0}
+    assert [scores[c]["strength"] for c in "XYZV"] == [1.0, 0.5, 0.0, 0.5]
+    assert scores["X"]["attractiveness"] == pytest.approx(0.65)
+    assert (scores["W"]["score"], scores["W"]["attractiveness"]) == (None, None)
+
+
+def test_a_position_weight_moves_the_score_towards_strength(make_segments) -> None:
+    settings = KamSettings(
+        weight_revenue=0.25, weight_margin=0.15, weight_potential=0.05, weight_growth=0.05, weight_position=0.5
     )
+    scores = dict(kam_score(candidates(make_segments), settings).select("customer_id", "score").rows())
 
-    scores = {r["customer_id"]: r for r in kam_score(segments, settings).iter_rows(named=True)}
-
-    # ranks over n = 3 -> 0, 0.5, 1; potential tie X = Y shares the lowest rank; Y's null growth ranks lowest.
-    # X: 0.35·1 + 0.25·0.5 + 0.25·0 + 0.15·0.5 = 0.55;  strength (5-1)/4 = 1
-    # Y: 0.35·0.5 + 0.25·1 + 0.25·0 + 0.15·0 = 0.425;  strength unknown = 0.5
-    # Z: 0.35·0 + 0.25·0 + 0.25·1 + 0.15·1 = 0.40;     strength (1-1)/4 = 0
-    assert scores["X"]["attractiveness"] == pytest.approx(0.55)
-    assert scores["Y"]["attractiveness"] == pytest.approx(0.425)
-    assert scores["Z"]["attractiveness"] == pytest.approx(0.40)
-    assert [scores[c]["strength"] for c in "XYZ"] == [1.0, 0.5, 0.0]
-    # score = 100 × (0.7 × attractiveness + 0.3 × strength)
-    assert [scores[c]["score"] for c in "XYZ"] == [68.5, 44.75, 28.0]
-    assert scores["W"]["score"] is None
-    assert scores["W"]["attractiveness"] is None
-
-
-def test_attractiveness_weight_moves_the_score_towards_strength(make_segments) -> None:
-    segments = make_segments(dict(customer_id="X", competitive_position=5), dict(customer_id="Y"))
-
-    scores = kam_score(segments, KamSettings(attractiveness_weight=0.0)).get_column("score").to_list()
-
-    assert scores == [100.0, 50.0]
+    # X: .25 x 1 + .15 x .5 + 0 + 0 + .5 x 1 = .825
+    assert scores["X"] == 82.5
