@@ -24,6 +24,14 @@ def run_summary(path: Path) -> str:
         decisions = con.execute(
             "SELECT decision, count(*) FROM marts.kam_candidates WHERE decision <> 'NONE' GROUP BY decision ORDER BY 1"
         ).fetchall()
+        proposals = con.execute(
+            "SELECT any_value(review_date), list(proposed_decision || ' ' || n ORDER BY proposed_decision) FROM "
+            "(SELECT review_date, proposed_decision, count(*) AS n FROM marts.kam_candidates "
+            "WHERE proposed_decision IN ('ADD', 'DESELECT', 'REVIEW') GROUP BY ALL)"
+        ).fetchone()
+        gap = con.execute(
+            "SELECT required_hours, capacity_hours, gap_fte FROM marts.capacity_gap WHERE level = 'TEAM'"
+        ).fetchone()
         load = con.execute(
             "SELECT load_status, count(*) FROM marts.account_manager_load GROUP BY 1 ORDER BY 1"
         ).fetchall()
@@ -38,6 +46,10 @@ def run_summary(path: Path) -> str:
         *(f"{tier:<18}{n:>10}{float(revenue or 0):>16,.0f}" for tier, n, revenue in tiers),
         "",
         "KAM decisions: " + ", ".join(f"{d} {n}" for d, n in decisions),
+        f"review of {proposals[0]} proposes: " + (", ".join(proposals[1]) if proposals[1] else "no change")
+        if proposals[0]
+        else "next review proposes no change",
         "account-manager load: " + ", ".join(f"{s} {n}" for s, n in load),
+        f"hours: {gap[0]:,.0f} required against {gap[1]:,.0f} capacity (gap {gap[2]:+.1f} FTE)" if gap else "",
     ]
     return "\n".join(lines)
