@@ -7,10 +7,17 @@ something to find: groups of accounts up to three levels deep, heavy-tailed
 customers, established and young key accounts, ERP customers not mapped to the
 CRM (about 1 % of revenue), several currencies with monthly FX rates.
 
+Invoices follow a plan: each ERP customer's expected revenue per month becomes
+whole invoices, rounded cumulatively over its group, so a group's yearly revenue
+is what its lifecycle says give or take about one invoice; bigger groups place
+bigger orders. An invoice's value is spread over its lines, a line selling a
+product in the quantity that carries its share.
+
 The same seed and arguments give byte-identical files. Invoice lines are
-generated and written month by month in chunks of at most `CHUNK_LINES`, so ten
-or a hundred million lines need no more memory than the default size.
-`--bad-rows` adds deliberately bad rows (see `tools.sample_defects`).
+generated and written month by month in chunks of at most `CHUNK_LINES`, each
+chunk drawing its invoices from the month's, so ten or a hundred million lines
+need no more memory than the default size. `--bad-rows` adds deliberately bad
+rows (see `tools.sample_defects`).
 
     python -m tools.sample_data --out data/landing [--invoice-lines 10000000] [--bad-rows]
 """
@@ -112,6 +119,17 @@ LIFECYCLES = ("steady", "growing", "declining", "new", "lost")
 LIFECYCLE_SHARES = (0.60, 0.13, 0.12, 0.08, 0.07)
 STEADY, GROWING, DECLINING, NEW, LOST = range(len(LIFECYCLES))
 
+MONTH_NOISE = 0.1  # lognormal sigma of a customer's expected revenue from month to month
+LINES_PER_DOCUMENT = 10 / 3  # mean
+DOC_WOBBLE = 0.2  # an invoice's value varies by up to +-2x this around the customer's order size
+LINE_SHAPE = 0.8  # gamma shape of the shares of a document's value its lines carry
+PACKS_MIN = 3  # a line is in whole packs from this many packs, else in single units
+PRICE_ADJUSTMENT = 1.25  # a document's prices vary by at most this factor to make its value
+ORDER_SIZE_EXPONENT = 0.6  # an invoice's value grows with the group's monthly revenue to this power
+MEAN_PACKS = 4  # packs per line of the product model, for the value of an average line
+MAX_DISCOUNT = 0.12  # customers' discounts are uniform in [0, MAX_DISCOUNT)
+CREDIT_EFFECT = CREDIT_NOTE_SHARE / (1 - CREDIT_NOTE_SHARE) * 0.275  # revenue taken back by credit notes
+
 SEASONALITY = (0.95, 1.0, 1.05, 1.0, 1.0, 1.0, 0.95, 0.8, 1.0, 1.05, 1.05, 0.9)  # January .. December
 WEEKDAY_WEIGHT = (1.0, 1.0, 1.0, 1.0, 1.0, 0.05, 0.02)  # Monday .. Sunday
 NAME_HEADS = (
@@ -145,9 +163,9 @@ class GenerationReport:
 class InvoiceModel:
     """Everything invoice-line generation needs from the world, as arrays.
 
-    `intensity[c, m]` is the probability that a document of month `m` goes to
-    customer `c` (columns sum to 1); `eur_per_unit[k, m]` the FX rate of
-    currency `CURRENCIES[k]`.
+    `documents[c, m]` is the number of invoices of customer `c` in month `m`;
+    an invoice is worth about `order_size[c] * doc_base[m]` EUR.
+    `eur_per_unit[k, m]` is the FX rate of currency `CURRENCIES[k]`.
     """
 
     seed: int
@@ -155,7 +173,9 @@ class InvoiceModel:
     months: list[date]
     lines_per_month: np.ndarray
     customer_ids: pl.Series
-    intensity: np.ndarray
+    documents: np.ndarray
+    order_size: np.ndarray
+    doc_base: np.ndarray
     customer_currency: np.ndarray
     customer_discount: np.ndarray
     eur_per_unit: np.ndarray
@@ -281,13 +301,13 @@ class _Landing:
         for m, month in enumerate(model.months):
             path, rel = self._path(extract, f"{month:%Y-%m}")
             with self._open(path, extract) as file:
-                row, first_seq, c = 0, 0, 0
+                row, c = 0, 0
                 while (m, c) in sizes:
-                    frame, documents = invoice_chunk(model, m, c, sizes[(m, c)], first_seq)
+                    frame = invoice_chunk(model, m, c, sizes[(m, c)])
                     if self.injector is not None:
                         frame = self.injector.corrupt_lines(frame, rel, (m, c), first_row=row + 1)
                     file.append(frame, text=self.injector is not None)
-                    row, first_seq, c = row + frame.height, first_seq + documents, c + 1
+                    row, c = row + frame.height, c + 1
             self.rows[extract.name] += row
 
 
@@ -344,24 +364,28 @@ def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) ->
     """The CRM and ERP master data and the invoice model; one random stream, so one seed fixes all."""
     rng = np.random.default_rng([seed, 0])
     months = _months(as_of)
+    month_weight = _month_weights(months, as_of)
+    lines_per_month = _lines_per_month(month_weight, invoice_lines)
     eur_per_unit = _fx_paths(rng, len(months))
     managers = _account_managers(rng)
+    products = _products(rng)
     crm, lifecycle = _crm_accounts(rng, accounts, managers, as_of)
-    customers, customer_frame = _erp_customers(rng, crm, lifecycle, len(months))
+    customers, customer_frame = _erp_customers(
+        rng, crm, lifecycle, month_weight, lines_per_month, _line_value(products)
+    )
     opportunities = _opportunities(rng, crm, lifecycle, eur_per_unit[:, -1], as_of)
     tables = {
         "fx_rates": _fx_rates(months, eur_per_unit),
         "account_managers": managers,
-        "crm_accounts": crm.drop("_weight", "_group", "_currency").sort("account_id"),
+        "crm_accounts": crm.select(pl.exclude("^_.*$")).sort("account_id"),
         "erp_customers": customer_frame,
         "opportunities": opportunities,
     }
-    products = _products(rng)
     invoices = InvoiceModel(
         seed=seed,
         as_of=as_of,
         months=months,
-        lines_per_month=_lines_per_month(months, as_of, invoice_lines),
+        lines_per_month=lines_per_month,
         eur_per_unit=eur_per_unit,
         **customers,
         **products,
@@ -385,14 +409,14 @@ def _weekday_weights(days: np.ndarray) -> np.ndarray:
     return np.asarray(WEEKDAY_WEIGHT)[(days.astype(np.int64) + 3) % 7]  # 1970-01-01 was a Thursday
 
 
-def _lines_per_month(months: list[date], as_of: date, total: int) -> np.ndarray:
-    """Business days x seasonality x 4 % yearly growth, apportioned exactly (largest remainder)."""
-    weights = np.array(
-        [
-            _weekday_weights(_month_days(m, as_of)).sum() * SEASONALITY[m.month - 1] * 1.04 ** (i / 12)
-            for i, m in enumerate(months)
-        ]
-    )
+def _month_weights(months: list[date], as_of: date) -> np.ndarray:
+    """How much business each month sees: business days (up to the as-of date) x seasonality."""
+    return np.array([_weekday_weights(_month_days(m, as_of)).sum() * SEASONALITY[m.month - 1] for m in months])
+
+
+def _lines_per_month(month_weight: np.ndarray, total: int) -> np.ndarray:
+    """Month weights x 4 % yearly growth, apportioned exactly (largest remainder)."""
+    weights = month_weight * 1.04 ** (np.arange(month_weight.size) / 12)
     exact = weights / weights.sum() * total
     lines = np.floor(exact).astype(np.int64)
     lines[np.argsort(lines - exact, kind="stable")[: total - lines.sum()]] += 1
@@ -591,11 +615,17 @@ def _owners(
 
 
 def _erp_customers(
-    rng: np.random.Generator, crm: pl.DataFrame, group_lifecycle: np.ndarray, months: int
+    rng: np.random.Generator,
+    crm: pl.DataFrame,
+    group_lifecycle: np.ndarray,
+    month_weight: np.ndarray,
+    lines_per_month: np.ndarray,
+    line_value: float,
 ) -> tuple[dict[str, Any], pl.DataFrame]:
-    """ERP customers (1-3 per CRM customer account, plus unmapped ones) and their monthly intensity.
+    """ERP customers (1-3 per CRM customer account, plus unmapped ones) with their invoices per month.
 
-    Unmapped customers are scaled to UNMAPPED_REVENUE_SHARE of every month.
+    Revenue adds up to `line_value` per invoice line over the three years;
+    unmapped customers carry UNMAPPED_REVENUE_SHARE of every month.
     """
     mapped_accounts = np.flatnonzero(crm["_weight"].to_numpy() > 0)
     per_account = 1 + (rng.random(mapped_accounts.size) < 0.18) + (rng.random(mapped_accounts.size) < 0.04)
@@ -616,6 +646,7 @@ def _erp_customers(
         np.array([by_code[c].legal_form for c in u_country]),
     )
 
+    months = month_weight.size
     t = (np.arange(months) - (months - 1)) / 12.0  # years before the as-of month
     growth = np.select(
         [lifecycle == GROWING, lifecycle == DECLINING, lifecycle == NEW],
@@ -626,15 +657,15 @@ def _erp_customers(
     end = np.where(lifecycle == LOST, rng.integers(months - 18, months - 4, mapped), months - 1)
     month = np.arange(months)
     active = (month[None, :] >= start[:, None]) & (month[None, :] <= end[:, None])
-    noise = np.exp(rng.normal(0.0, 0.25, (mapped + unmapped, months)))
-    mapped_i = weight[:, None] * np.exp(growth[:, None] * t[None, :]) * active * noise[:mapped]
-    unmapped_i = np.exp(rng.normal(0.0, 0.8, unmapped))[:, None] * noise[mapped:]
-    intensity = np.vstack(
-        [
-            mapped_i / mapped_i.sum(axis=0) * (1 - UNMAPPED_REVENUE_SHARE),
-            unmapped_i / unmapped_i.sum(axis=0) * UNMAPPED_REVENUE_SHARE,
-        ]
-    )
+    noise = np.exp(rng.normal(0.0, MONTH_NOISE, (mapped + unmapped, months)))
+    mapped_r = weight[:, None] * np.exp(growth[:, None] * t[None, :]) * active * noise[:mapped] * month_weight
+    total = max(int(lines_per_month.sum()), 1) * line_value * (1 - UNMAPPED_REVENUE_SHARE)
+    mapped_r *= total / max(mapped_r.sum(), 1e-12)
+    unmapped_r = np.exp(rng.normal(0.0, 0.8, unmapped))[:, None] * noise[mapped:]
+    unmapped_r *= mapped_r.sum(axis=0) * UNMAPPED_REVENUE_SHARE / (1 - UNMAPPED_REVENUE_SHARE) / unmapped_r.sum(axis=0)
+    revenue = np.vstack([mapped_r, unmapped_r])
+    invoice_group = np.concatenate([group, group_lifecycle.size + np.arange(unmapped)])  # unmapped: on their own
+    documents, order_size, doc_base = _documents(rng, revenue, invoice_group, lines_per_month)
 
     country = np.concatenate([crm["country_code"].to_numpy()[account], u_country])
     home = np.array([CURRENCIES.index(by_code[c].currency) for c in country])
@@ -665,11 +696,61 @@ def _erp_customers(
     ).sort("erp_customer_id")
     arrays = {
         "customer_ids": pl.Series(ids),
-        "intensity": intensity,
+        "documents": documents,
+        "order_size": order_size,
+        "doc_base": doc_base,
         "customer_currency": currency,
-        "customer_discount": rng.uniform(0.0, 0.12, country.size),
+        "customer_discount": rng.uniform(0.0, MAX_DISCOUNT, country.size),
     }
     return arrays, frame
+
+
+def _documents(
+    rng: np.random.Generator, revenue: np.ndarray, group: np.ndarray, lines_per_month: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Invoices per customer and month, each customer's order size, and the value (EUR) of an invoice of
+    order size 1 in every month.
+
+    Invoices have LINES_PER_DOCUMENT lines on average; bigger customers place
+    bigger orders (order size grows with the group's monthly revenue to the
+    power ORDER_SIZE_EXPONENT), so that smaller ones still get enough invoices
+    to have a steady year. Counts are rounded cumulatively over each group,
+    month by month and its customers in turn: over any run of months a group
+    gets its expected number of invoices give or take one.
+    """
+    by_group = np.zeros((group.max() + 1, revenue.shape[1]))
+    np.add.at(by_group, group, revenue)
+    level = by_group.sum(axis=1) / np.maximum((by_group > 0).sum(axis=1), 1)  # revenue per active month
+    typical = np.median(level[level > 0]) if (level > 0).any() else 1.0
+    order_size = ((np.maximum(level, 1e-12) / typical) ** ORDER_SIZE_EXPONENT)[group]
+    per_order_size = (revenue / order_size[:, None]).sum(axis=0)
+    wanted = lines_per_month / LINES_PER_DOCUMENT
+    doc_base = np.divide(per_order_size, wanted, out=np.zeros(wanted.size), where=wanted > 0)
+    expected = np.divide(
+        revenue / order_size[:, None], doc_base, out=np.zeros_like(revenue), where=doc_base[None, :] > 0
+    )
+    return _round_by_group(rng, expected, group), order_size, doc_base
+
+
+def _round_by_group(rng: np.random.Generator, expected: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Whole numbers for `expected` (customers x months) whose running sum over a group, taken month by month
+    and within a month customer by customer, never strays by one or more from the expected running sum."""
+    customers, months = expected.shape
+    members = np.bincount(group)
+    first = np.cumsum(members) - members
+    rank = np.empty(customers, dtype=np.int64)
+    rank[np.argsort(group, kind="stable")] = np.arange(customers)
+    # position of (customer, month) in the sequence: the group's block, then the month, then the customer
+    at = (first[group] * months + rank - first[group])[:, None] + np.arange(months)[None, :] * members[group][:, None]
+    flat = np.empty(customers * months)
+    flat[at.ravel()] = expected.ravel()
+    block = np.repeat(np.arange(members.size), members * months)
+    running = np.cumsum(flat)
+    before = np.concatenate([[0.0], running])[first * months][block]  # running sum before the group's block
+    rounded = np.floor(running - before + rng.random(members.size)[block])
+    counts = np.diff(rounded, prepend=0.0)
+    counts[first[members > 0] * months] = rounded[first[members > 0] * months]  # a block starts from zero
+    return counts[at].astype(np.int64)
 
 
 def _opportunities(
@@ -722,46 +803,119 @@ def _products(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
+def _line_value(products: dict[str, Any]) -> float:
+    """Expected net amount (EUR) of an invoice line in the product model: a popular product's list price
+    x its pack x a mean order of MEAN_PACKS packs, less the mean customer discount."""
+    list_value = (products["product_popularity"] * products["product_price"] * products["product_pack"]).sum()
+    return float(list_value * MEAN_PACKS * (1 - MAX_DISCOUNT / 2))
+
+
 # --------------------------------------------------------------------------- invoice lines
 
 
-def invoice_chunk(model: InvoiceModel, m: int, c: int, n: int, first_seq: int) -> tuple[pl.DataFrame, int]:
-    """`n` typed invoice lines of month `m`, chunk `c`, numbered from document `first_seq`.
+def _uniform(seed: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A uniform number in [0, 1) for every pair (a, b), the same whenever asked (a SplitMix64 hash)."""
+    with np.errstate(over="ignore"):
+        x = np.uint64(seed % 2**64) * np.uint64(0x9E3779B97F4A7C15)
+        x = (
+            x
+            + a.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+            + b.astype(np.uint64) * np.uint64(0x94D049BB133111EB)
+        )
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / 2.0**53
 
-    Returns the lines and the number of documents they span. Each chunk has its
-    own random stream, so chunks are reproducible independently of each other.
+
+def _document_sizes(rng: np.random.Generator, docs: int, lines: int) -> np.ndarray:
+    """Lines per document: one each, and the rest spread in proportion to geometric draws (mean about
+    LINES_PER_DOCUMENT in all), summing to exactly `lines` (at least `docs`)."""
+    if not docs:
+        return np.zeros(0, dtype=np.int64)
+    extra = np.minimum(rng.geometric(1 / LINES_PER_DOCUMENT, docs), 40) - 1
+    if not extra.sum():
+        extra[:] = 1
+    ends = np.cumsum(extra) * (lines - docs) // extra.sum()
+    return 1 + np.diff(ends, prepend=0)
+
+
+def invoice_chunk(model: InvoiceModel, m: int, c: int, n: int) -> pl.DataFrame:
+    """The `n` typed invoice lines of month `m`, chunk `c`.
+
+    The chunk's invoices come from the model's invoices per customer and month
+    (see `_chunk_invoices`). An invoice is worth the customer's order size x
+    the month's value of order size 1, varied by a factor 1 + e(k+1) - e(k)
+    where e(k) = +-DOC_WOBBLE is fixed per customer and invoice number k:
+    single invoices vary, a year's sum does not. Credit notes take back 5-50 %
+    of an invoice of the chunk. The chunk's lines are spread over its
+    documents, and each line sells a product in the quantity that carries a
+    random share of its document's value. Each chunk has its own random
+    stream, so chunks are reproducible independently of each other.
     """
+    taken, taken_before, credits, first_seq = _chunk_invoices(model, m, c)
     rng = np.random.default_rng([model.seed, 1, m, c])
-    lines_per_doc = _document_sizes(rng, n)
-    docs = lines_per_doc.size
-    credit = rng.random(docs) < CREDIT_NOTE_SHARE
-    customer = rng.choice(model.intensity.shape[0], size=docs, p=model.intensity[:, m])
+    customer = np.repeat(np.arange(taken.size), taken)
+    number = model.documents[:, :m].sum(axis=1)[customer] + taken_before[customer]
+    number += np.arange(customer.size) - np.repeat(np.cumsum(taken) - taken, taken)  # invoices of the customer before
+    wobble = DOC_WOBBLE * 2 * (_uniform(model.seed, customer, number + 1) - _uniform(model.seed, customer, number))
+    value = model.order_size[customer] * model.doc_base[m] * (1 + wobble)
+    taken_back = rng.integers(0, max(customer.size, 1), credits)
+    credit = np.arange(customer.size + credits) >= customer.size
+    customer = np.concatenate([customer, customer[taken_back]])
+    value = np.concatenate([value, -value[taken_back] * rng.uniform(0.05, 0.5, credits)])
+    if n and not customer.size:  # tiny samples: the busiest customer gets an invoice
+        customer = np.array([int(np.argmax(model.documents.sum(axis=1)))])
+        value, credit = model.order_size[customer] * model.doc_base[m], np.zeros(1, dtype=bool)
+    order = rng.permutation(customer.size)
+    customer, value, credit = customer[order], value[order], credit[order]
+    lines_per_doc = _document_sizes(rng, customer.size, n)
     days = _month_days(model.months[m], model.as_of)
     weights = _weekday_weights(days)
-    day = days[np.sort(rng.choice(days.size, size=docs, p=weights / weights.sum()))]
+    day = days[np.sort(rng.choice(days.size, size=customer.size, p=weights / weights.sum()))]
 
-    doc = np.repeat(np.arange(docs), lines_per_doc)
+    doc = np.repeat(np.arange(customer.size), lines_per_doc)
     line_no = np.arange(n) - np.repeat(np.cumsum(lines_per_doc) - lines_per_doc, lines_per_doc) + 1
-    is_credit = credit[doc]
+    share = rng.gamma(LINE_SHAPE, size=n)
+    target = value[doc] * share / np.bincount(doc, share, minlength=customer.size)[doc]  # EUR, signed
     cust = customer[doc]
-    product = rng.choice(PRODUCTS, size=n, p=model.product_popularity)
-    quantity = rng.geometric(0.25, n) * model.product_pack[product]
-    quantity = np.where(is_credit, -np.maximum(quantity // 3, 1), quantity)
+    is_credit = credit[doc]
+    discount = model.customer_discount[cust]
+    # a popular product among those the line buys at least two of: small orders are of cheap products
+    by_price = np.argsort(model.product_price, kind="stable")
+    popular = np.cumsum(model.product_popularity[by_price])
+    affordable = np.searchsorted(model.product_price[by_price], np.abs(target) / 2 / (1 - discount))
+    reach = popular[np.maximum(affordable, 1) - 1]
+    product = by_price[np.minimum(np.searchsorted(popular, rng.random(n) * reach, side="right"), PRODUCTS - 1)]
+    price = model.product_price[product]
+    pack = model.product_pack[product]
+    unit = price * (1 - discount)  # EUR net of an item
+    packs = np.round(np.abs(target) / (unit * pack))
+    quantity = np.where(packs >= PACKS_MIN, packs * pack, np.maximum(np.round(np.abs(target) / unit), 1))
+    quantity = np.where(is_credit, -quantity, quantity).astype(np.int64)
+    # whole units rarely make the document's value: its prices absorb the difference, within PRICE_ADJUSTMENT
+    made = np.bincount(doc, quantity * unit, minlength=customer.size)[doc]
+    wanted = value[doc]
+    adjust = np.clip(np.divide(wanted, made, out=np.ones(n), where=made != 0), 1 / PRICE_ADJUSTMENT, PRICE_ADJUSTMENT)
     rate = model.eur_per_unit[model.customer_currency[cust], m]
-    list_value = quantity * model.product_price[product] / rate
-    net = np.round(list_value * (1 - model.customer_discount[cust]) * np.exp(rng.normal(0, 0.05, n)), 2)
+    list_value = quantity * price / rate
+    net = np.round(list_value * (1 - discount) * adjust * np.exp(rng.normal(0, 0.05, n)), 2)
     net = np.where(is_credit, np.minimum(net, -0.01), np.maximum(net, 0.01))
     cost = np.round(list_value * model.product_cost_ratio[product], 2)
     cost[rng.random(n) < 0.02] = np.nan
 
-    document_ids = pl.DataFrame({"credit": credit, "seq": np.arange(first_seq + 1, first_seq + docs + 1)}).select(
+    document_ids = pl.DataFrame(
+        {"credit": credit, "seq": np.arange(first_seq + 1, first_seq + credit.size + 1)}
+    ).select(
         pl.concat_str(
             pl.when(pl.col("credit")).then(pl.lit("CN")).otherwise(pl.lit("IN")),
             pl.lit(f"-{model.months[m]:%Y%m}-"),
             pl.col("seq").cast(pl.String).str.zfill(7),
         )
     )
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             "invoice_id": document_ids.to_series().gather(doc),
             "line_no": line_no,
@@ -775,20 +929,32 @@ def invoice_chunk(model: InvoiceModel, m: int, c: int, n: int, first_seq: int) -
             "currency": pl.Series(CURRENCIES).gather(model.customer_currency[cust]),
         }
     )
-    return frame, docs
 
 
-def _document_sizes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Lines per document (geometric, mean about 3, at most 40), summing to exactly `n`."""
-    sizes = np.empty(0, dtype=np.int64)
-    while sizes.sum() < n:
-        sizes = np.concatenate([sizes, np.minimum(rng.geometric(0.3, n // 3 + 16), 40)])
-    ends = np.cumsum(sizes)
-    docs = int(np.searchsorted(ends, n)) + 1 if n else 0
-    sizes = sizes[:docs]
-    if docs:
-        sizes[-1] -= ends[docs - 1] - n
-    return sizes
+def _chunk_invoices(model: InvoiceModel, m: int, c: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Invoices of chunk `c` of month `m` per customer, those of the month's earlier chunks per customer, the
+    chunk's credit notes, and the documents of the earlier chunks.
+
+    The month's invoices are shared out to its chunks in proportion to their
+    lines, each chunk drawing its own from what the earlier ones left
+    (multivariate hypergeometric) on a random stream of the month, replayed
+    up to the chunk: memory stays bounded by the chunk, not the month.
+    """
+    sizes = model.chunk_sizes()
+    lines = np.array([sizes[(m, k)] for k in range(c + 1)])
+    total = int(model.lines_per_month[m])
+    remaining = model.documents[:, m].astype(np.int64)
+    counts = np.diff(int(remaining.sum()) * np.cumsum(lines) // max(total, 1), prepend=0)
+    rng = np.random.default_rng([model.seed, 2, m])
+    before = 0
+    for k in range(c + 1):
+        invoices = int(min(counts[k], lines[k], remaining.sum()))
+        taken = rng.multivariate_hypergeometric(remaining, invoices, method="marginals")
+        credits = min(int(rng.binomial(invoices, CREDIT_NOTE_SHARE / (1 - CREDIT_NOTE_SHARE))), lines[k] - invoices)
+        if k < c:
+            remaining -= taken
+            before += invoices + credits
+    return taken, model.documents[:, m] - remaining, credits, before
 
 
 # --------------------------------------------------------------------------- CLI
