@@ -114,10 +114,16 @@ MANAGERS = (
     ("Lucía Fernández", "AM", "Iberia"),
 )
 
+PARETO_SHAPE = 1.05  # of group sizes (expected revenue)
 #: Group lifecycles and their shares; they drive the monthly revenue of every customer of the group.
 LIFECYCLES = ("steady", "growing", "declining", "new", "lost")
-LIFECYCLE_SHARES = (0.60, 0.13, 0.12, 0.08, 0.07)
+LIFECYCLE_SHARES = (0.68, 0.13, 0.04, 0.08, 0.07)
 STEADY, GROWING, DECLINING, NEW, LOST = range(len(LIFECYCLES))
+STEEP_DECLINE_SHARE = 0.2  # of declining groups: -40 to -70 % a year; the others -15 to -40 %
+LAPSED_SHARE = 0.55  # of lost groups: last invoice 13-30 months before as-of; the others stopped within the year
+#: Competitive position 1..5 (weak..strong) of large groups (top 95 % of revenue) and of the others.
+POSITION_LARGE = (0.03, 0.09, 0.35, 0.33, 0.20)
+POSITION_SMALL = (0.10, 0.20, 0.35, 0.25, 0.10)
 
 MONTH_NOISE = 0.1  # lognormal sigma of a customer's expected revenue from month to month
 LINES_PER_DOCUMENT = 10 / 3  # mean
@@ -360,6 +366,18 @@ class _ParquetFile:
 # --------------------------------------------------------------------------- world
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """What every group's customers share: lifecycle (index into LIFECYCLES), yearly log growth of revenue,
+    last month with revenue (before the last month only for lost groups), and whether the group is large
+    (within the top 95 % of expected revenue, Pareto classes A and B)."""
+
+    lifecycle: np.ndarray
+    growth: np.ndarray
+    end: np.ndarray
+    large: np.ndarray
+
+
 def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) -> World:
     """The CRM and ERP master data and the invoice model; one random stream, so one seed fixes all."""
     rng = np.random.default_rng([seed, 0])
@@ -369,11 +387,9 @@ def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) ->
     eur_per_unit = _fx_paths(rng, len(months))
     managers = _account_managers(rng)
     products = _products(rng)
-    crm, lifecycle = _crm_accounts(rng, accounts, managers, as_of)
-    customers, customer_frame = _erp_customers(
-        rng, crm, lifecycle, month_weight, lines_per_month, _line_value(products)
-    )
-    opportunities = _opportunities(rng, crm, lifecycle, eur_per_unit[:, -1], as_of)
+    crm, groups = _crm_accounts(rng, accounts, managers, as_of)
+    customers, customer_frame = _erp_customers(rng, crm, groups, month_weight, lines_per_month, _line_value(products))
+    opportunities = _opportunities(rng, crm, groups, eur_per_unit[:, -1], as_of)
     tables = {
         "fx_rates": _fx_rates(months, eur_per_unit),
         "account_managers": managers,
@@ -499,36 +515,57 @@ def _name_heads(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _crm_accounts(
     rng: np.random.Generator, n: int, managers: pl.DataFrame, as_of: date
-) -> tuple[pl.DataFrame, np.ndarray]:
-    """Accounts in their group hierarchy, and the lifecycle of every group (index into LIFECYCLES).
+) -> tuple[pl.DataFrame, _Groups]:
+    """Accounts in their group hierarchy, and what the customers of each group share.
 
-    The frame keeps private columns: `_weight` (expected share of revenue, 0 for
-    prospects without ERP customers), `_group` and `_currency` (of its country).
+    Private columns: `_weight` (expected share of revenue, 0 for prospects
+    without ERP customers), `_group` and `_currency` (of its country).
     """
     sizes = _group_sizes(rng, n)
     groups = sizes.size
     parent, local = _parents(rng, sizes)
     group = np.repeat(np.arange(groups), sizes)
     top = local == 0
+    top_at = np.cumsum(sizes) - sizes
 
-    group_weight = (rng.pareto(1.16, groups) + 1.0) * sizes**0.3
+    group_weight = (rng.pareto(PARETO_SHAPE, groups) + 1.0) * sizes**0.3
     raw_share = rng.gamma(0.8, size=n) * np.where(top, 2.0, 1.0)
     size_signal = group_weight[group] * raw_share / np.bincount(group, raw_share)[group]
-    customer = rng.random(n) > np.where(sizes[group] == 1, 0.10, 0.12)  # the rest are prospects
+    customer = rng.random(n) >= np.where(sizes[group] == 1, 0.06, 0.12)  # the rest are prospects
     share = raw_share * customer
     group_share = np.bincount(group, share, minlength=groups)
     weight = np.divide(group_weight[group] * share, group_share[group], out=np.zeros(n), where=group_share[group] > 0)
 
+    buying = group_share > 0
+    ranked = np.argsort(-(group_weight * buying), kind="stable")[: int(buying.sum())]  # by expected revenue
+    before = (np.cumsum(group_weight[ranked]) - group_weight[ranked]) / max(group_weight[ranked].sum(), 1e-12)
+    large = np.zeros(groups, dtype=bool)
+    large[ranked[before < 0.95]] = True
+
     lifecycle = rng.choice(len(LIFECYCLES), size=groups, p=LIFECYCLE_SHARES)
-    by_revenue = np.argsort(-(group_weight * (group_share > 0)), kind="stable")
-    n_key = max(3, round(groups * 0.015))
-    key_groups = np.concatenate(
-        [
-            rng.choice(by_revenue[: 2 * n_key], n_key - n_key // 4, replace=False),  # the obvious ones
-            rng.choice(by_revenue[2 * n_key : 6 * n_key], n_key // 4, replace=False),  # candidates to demote
-        ]
+    obvious, demote = _key_groups(rng, ranked)
+    lifecycle[obvious] = np.where(np.isin(lifecycle[obvious], (STEADY, GROWING)), lifecycle[obvious], STEADY)
+    lifecycle[demote] = np.where(np.isin(lifecycle[demote], (NEW, LOST)), STEADY, lifecycle[demote])
+    lifecycle[demote[:1]] = DECLINING  # a key account in decline ...
+    weak = demote[1:2] if demote.size > 1 else demote[:1]  # ... and one where we are weak
+    key_groups = np.concatenate([obvious, demote])
+
+    steep = rng.random(groups) < STEEP_DECLINE_SHARE
+    decline = np.where(steep, rng.uniform(0.40, 0.70, groups), rng.uniform(0.15, 0.40, groups))
+    yearly = np.select(
+        [lifecycle == GROWING, lifecycle == DECLINING, lifecycle == NEW],
+        [rng.uniform(0.15, 0.45, groups), -decline, np.full(groups, 0.3)],
+        rng.normal(0.0, 0.03, groups),
     )
-    lifecycle[key_groups] = np.where(np.isin(lifecycle[key_groups], (NEW, LOST)), STEADY, lifecycle[key_groups])
+    lapsed = rng.random(groups) < LAPSED_SHARE
+    lost = np.flatnonzero(lifecycle == LOST)
+    lost = lost[np.argsort(-group_weight[lost], kind="stable")]
+    lapsed[lost[:1]], lapsed[lost[1:2]] = True, False  # however few groups, one lapsed and one lost this year
+    end = np.where(
+        lifecycle == LOST,
+        np.where(lapsed, rng.integers(MONTHS - 31, MONTHS - 13, groups), rng.integers(MONTHS - 12, MONTHS - 3, groups)),
+        MONTHS - 1,
+    )
 
     codes = [c.code for c in COUNTRIES]
     shares = [c.share for c in COUNTRIES]
@@ -549,12 +586,19 @@ def _crm_accounts(
     has_employees = rng.random(n) >= 0.1
     wallet = np.round(employees * 250 * np.exp(rng.normal(0, 0.5, n)), -3)
     has_wallet = has_employees & (rng.random(n) < 0.3)  # sales estimate it from the headcount
-    position = rng.choice(np.arange(1, 6), size=n, p=(0.1, 0.2, 0.35, 0.25, 0.1))
+    # large customers are rarely ones where we are weak; declining and lost ones a little more often
+    ranks = np.arange(1, 6)
+    position = np.where(
+        large[group], rng.choice(ranks, size=n, p=POSITION_LARGE), rng.choice(ranks, size=n, p=POSITION_SMALL)
+    )
     position = np.where(np.isin(lifecycle[group], (DECLINING, LOST)), np.maximum(position - 1, 1), position)
+    unknown = rng.random(n) < 0.15
+    position[top_at[weak]] = rng.integers(1, 3, weak.size)
+    unknown[top_at[weak]] = False
     key_account = top & np.isin(group, key_groups)
-    young = np.zeros(groups, dtype=bool)  # a third of the key accounts joined less than a year ago
-    young[rng.choice(key_groups, max(1, key_groups.size // 3), replace=False)] = True
-    days_in = np.where(young[group], rng.integers(20, 350, n), rng.integers(400, 2600, n))
+    young = np.zeros(groups, dtype=bool)  # a quarter of the key accounts joined less than a year ago
+    young[rng.choice(key_groups, round(key_groups.size / 4), replace=False)] = True
+    days_in = np.where(young[group], rng.integers(20, 350, n), rng.integers(548, 2556, n))  # else 1.5-7 years
     since = np.datetime64(as_of, "D") - days_in
 
     numbers = 100_001 + rng.permutation(n)
@@ -578,7 +622,7 @@ def _crm_accounts(
             "owner_id": owner,
             "employee_count": pl.Series(employees.astype(np.int64)).scatter(np.flatnonzero(~has_employees), None),
             "estimated_wallet": pl.Series(wallet).scatter(np.flatnonzero(~has_wallet), None).cast(AMOUNT),
-            "competitive_position": pl.Series(position).scatter(np.flatnonzero(rng.random(n) < 0.15), None),
+            "competitive_position": pl.Series(position).scatter(np.flatnonzero(unknown), None),
             "is_key_account": key_account,
             "key_account_since": pl.Series(since).scatter(np.flatnonzero(~key_account), None),
             "_weight": weight,
@@ -586,7 +630,18 @@ def _crm_accounts(
             "_currency": [by_code[c].currency for c in country],
         }
     )
-    return frame, lifecycle
+    return frame, _Groups(lifecycle=lifecycle, growth=np.log1p(yearly), end=end, large=large)
+
+
+def _key_groups(rng: np.random.Generator, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Current key accounts, as groups (`ranked` by expected revenue): 12 obvious ones among the 15 largest,
+    and 3-4 to demote among the groups ranked 40-120. Small worlds (under about 100 groups) get fewer:
+    one obvious key account per eight groups, one to demote per thirty."""
+    wanted = min(12, ranked.size // 8)
+    obvious = rng.choice(ranked[: round(wanted / 0.8)], wanted, replace=False)
+    pool = ranked[39:120] if ranked.size >= 60 else ranked[round(wanted / 0.8) : 120]
+    demote = rng.choice(pool, min(int(rng.integers(3, 5)), ranked.size // 30, pool.size), replace=False)
+    return obvious, demote
 
 
 def _owners(
@@ -617,7 +672,7 @@ def _owners(
 def _erp_customers(
     rng: np.random.Generator,
     crm: pl.DataFrame,
-    group_lifecycle: np.ndarray,
+    groups: _Groups,
     month_weight: np.ndarray,
     lines_per_month: np.ndarray,
     line_value: float,
@@ -635,7 +690,7 @@ def _erp_customers(
     split /= np.bincount(account, split, minlength=crm.height)[account]
     weight = crm["_weight"].to_numpy()[account] * split
     group = crm["_group"].to_numpy()[account]
-    lifecycle = group_lifecycle[group]
+    lifecycle = groups.lifecycle[group]
     mapped = len(account)
 
     unmapped = max(3, round(mapped * 0.05))
@@ -647,14 +702,11 @@ def _erp_customers(
     )
 
     months = month_weight.size
-    t = (np.arange(months) - (months - 1)) / 12.0  # years before the as-of month
-    growth = np.select(
-        [lifecycle == GROWING, lifecycle == DECLINING, lifecycle == NEW],
-        [rng.uniform(0.15, 0.45, mapped), rng.uniform(-0.6, -0.25, mapped), np.full(mapped, 0.3)],
-        rng.normal(0.0, 0.04, mapped),
-    )
+    t = (np.arange(months) - (months - 6.5)) / 12.0  # years from the middle of the last twelve months
+    growth = groups.growth[group] + rng.normal(0.0, 0.02, mapped)
     start = np.where(lifecycle == NEW, rng.integers(months - 15, months - 2, mapped), 0)
-    end = np.where(lifecycle == LOST, rng.integers(months - 18, months - 4, mapped), months - 1)
+    end = groups.end[group]
+    end = end - np.where(end < months - 12, rng.integers(0, 3, mapped), 0)  # lapsed customers stop a bit apart
     month = np.arange(months)
     active = (month[None, :] >= start[:, None]) & (month[None, :] <= end[:, None])
     noise = np.exp(rng.normal(0.0, MONTH_NOISE, (mapped + unmapped, months)))
@@ -664,7 +716,7 @@ def _erp_customers(
     unmapped_r = np.exp(rng.normal(0.0, 0.8, unmapped))[:, None] * noise[mapped:]
     unmapped_r *= mapped_r.sum(axis=0) * UNMAPPED_REVENUE_SHARE / (1 - UNMAPPED_REVENUE_SHARE) / unmapped_r.sum(axis=0)
     revenue = np.vstack([mapped_r, unmapped_r])
-    invoice_group = np.concatenate([group, group_lifecycle.size + np.arange(unmapped)])  # unmapped: on their own
+    invoice_group = np.concatenate([group, groups.lifecycle.size + np.arange(unmapped)])  # unmapped: on their own
     documents, order_size, doc_base = _documents(rng, revenue, invoice_group, lines_per_month)
 
     country = np.concatenate([crm["country_code"].to_numpy()[account], u_country])
@@ -754,14 +806,14 @@ def _round_by_group(rng: np.random.Generator, expected: np.ndarray, group: np.nd
 
 
 def _opportunities(
-    rng: np.random.Generator, crm: pl.DataFrame, group_lifecycle: np.ndarray, eur_per_unit: np.ndarray, as_of: date
+    rng: np.random.Generator, crm: pl.DataFrame, groups: _Groups, eur_per_unit: np.ndarray, as_of: date
 ) -> pl.DataFrame:
     """About 1.5 opportunities per account, more on bigger accounts; declining and lost groups lose more deals."""
     n = round(crm.height * 1.5)
     weight = crm["_weight"].to_numpy()
     p = np.sqrt(weight) + np.sqrt(weight).mean() * 0.5
     account = rng.choice(crm.height, size=n, p=p / p.sum())
-    troubled = np.isin(group_lifecycle[crm["_group"].to_numpy()[account]], (DECLINING, LOST))
+    troubled = np.isin(groups.lifecycle[crm["_group"].to_numpy()[account]], (DECLINING, LOST))
     u = rng.random(n)
     status = np.where(
         troubled,
