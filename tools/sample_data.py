@@ -84,18 +84,18 @@ COUNTRIES = (
 FX_START = {"USD": 0.92, "GBP": 1.17, "CHF": 1.05, "SEK": 0.087, "DKK": 0.134, "NOK": 0.086}
 CURRENCIES = ("EUR", *FX_START)  # index 0 is the reporting currency: no FX row
 
-#: Industry: (share of groups, word used in account names). Names match the
-#: `spend_per_employee` table of config/kam.toml.
+#: Industry: (share of groups, word used in account names, yearly spend per employee in EUR). Names and
+#: spend match the `spend_per_employee` table of config/kam.toml, so headcounts give the benchmark wallet.
 INDUSTRIES = {
-    "Manufacturing": (0.20, "Industries"),
-    "Chemicals": (0.09, "Chemicals"),
-    "Automotive": (0.10, "Automotive"),
-    "Retail": (0.12, "Retail"),
-    "Healthcare": (0.10, "Medical"),
-    "Logistics": (0.10, "Logistics"),
-    "Food & Beverage": (0.10, "Foods"),
-    "Construction": (0.09, "Construction"),
-    "Technology": (0.10, "Systems"),
+    "Manufacturing": (0.20, "Industries", 400.0),
+    "Chemicals": (0.09, "Chemicals", 350.0),
+    "Automotive": (0.10, "Automotive", 380.0),
+    "Retail": (0.12, "Retail", 120.0),
+    "Healthcare": (0.10, "Medical", 200.0),
+    "Logistics": (0.10, "Logistics", 180.0),
+    "Food & Beverage": (0.10, "Foods", 220.0),
+    "Construction": (0.09, "Construction", 260.0),
+    "Technology": (0.10, "Systems", 160.0),
 }
 
 #: name, role, region: a KAM team of four in the three largest regions.
@@ -124,6 +124,8 @@ LAPSED_SHARE = 0.55  # of lost groups: last invoice 13-30 months before as-of; t
 #: Competitive position 1..5 (weak..strong) of large groups (top 95 % of revenue) and of the others.
 POSITION_LARGE = (0.03, 0.09, 0.35, 0.33, 0.20)
 POSITION_SMALL = (0.10, 0.20, 0.35, 0.25, 0.10)
+WALLET_LARGE, WALLET_SMALL = 0.42, 0.3  # groups whose wallet sales estimated, large ones and the others
+MIN_WALLET = 1000.0  # EUR: sales never estimate less
 
 MONTH_NOISE = 0.1  # lognormal sigma of a customer's expected revenue from month to month
 LINES_PER_DOCUMENT = 10 / 3  # mean
@@ -388,7 +390,10 @@ def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) ->
     managers = _account_managers(rng)
     products = _products(rng)
     crm, groups = _crm_accounts(rng, accounts, managers, as_of)
-    customers, customer_frame = _erp_customers(rng, crm, groups, month_weight, lines_per_month, _line_value(products))
+    customers, customer_frame, account_revenue = _erp_customers(
+        rng, seed, crm, groups, month_weight, lines_per_month, _line_value(products)
+    )
+    crm = _wallets(rng, crm, groups, **account_revenue)
     opportunities = _opportunities(rng, crm, groups, eur_per_unit[:, -1], as_of)
     tables = {
         "fx_rates": _fx_rates(months, eur_per_unit),
@@ -518,8 +523,10 @@ def _crm_accounts(
 ) -> tuple[pl.DataFrame, _Groups]:
     """Accounts in their group hierarchy, and what the customers of each group share.
 
-    Private columns: `_weight` (expected share of revenue, 0 for prospects
-    without ERP customers), `_group` and `_currency` (of its country).
+    `employee_count` and `estimated_wallet` stay empty until `_wallets` fills them
+    from the revenue. Private columns: `_weight` (expected share of revenue, 0 for
+    prospects without ERP customers), `_size` (the same size signal for every
+    account, prospects included), `_group` and `_currency` (of its country).
     """
     sizes = _group_sizes(rng, n)
     groups = sizes.size
@@ -574,18 +581,13 @@ def _crm_accounts(
     by_code = {c.code: c for c in COUNTRIES}
     region = np.array([by_code[c].region for c in country])
     industries = list(INDUSTRIES)
-    group_industry = _pick(rng, industries, groups, [s for s, _ in INDUSTRIES.values()])
+    group_industry = _pick(rng, industries, groups, [s for s, _, _ in INDUSTRIES.values()])
     industry = np.where(
         top | (rng.random(n) < 0.85), group_industry[group], np.asarray(industries)[rng.integers(0, len(industries), n)]
     )
 
     owner = _owners(rng, managers, region, group, key_groups)
 
-    employees = np.exp(rng.normal(np.log(150), 0.9, n)) * np.sqrt(size_signal / np.median(size_signal))
-    employees = np.clip(np.round(employees), 3, 250_000)
-    has_employees = rng.random(n) >= 0.1
-    wallet = np.round(employees * 250 * np.exp(rng.normal(0, 0.5, n)), -3)
-    has_wallet = has_employees & (rng.random(n) < 0.3)  # sales estimate it from the headcount
     # large customers are rarely ones where we are weak; declining and lost ones a little more often
     ranks = np.arange(1, 6)
     position = np.where(
@@ -620,12 +622,13 @@ def _crm_accounts(
             "country_code": country,
             "region": region,
             "owner_id": owner,
-            "employee_count": pl.Series(employees.astype(np.int64)).scatter(np.flatnonzero(~has_employees), None),
-            "estimated_wallet": pl.Series(wallet).scatter(np.flatnonzero(~has_wallet), None).cast(AMOUNT),
+            "employee_count": pl.Series([None] * n, dtype=pl.Int64),
+            "estimated_wallet": pl.Series([None] * n, dtype=AMOUNT),
             "competitive_position": pl.Series(position).scatter(np.flatnonzero(unknown), None),
             "is_key_account": key_account,
             "key_account_since": pl.Series(since).scatter(np.flatnonzero(~key_account), None),
             "_weight": weight,
+            "_size": size_signal,
             "_group": group,
             "_currency": [by_code[c].currency for c in country],
         }
@@ -671,13 +674,16 @@ def _owners(
 
 def _erp_customers(
     rng: np.random.Generator,
+    seed: int,
     crm: pl.DataFrame,
     groups: _Groups,
     month_weight: np.ndarray,
     lines_per_month: np.ndarray,
     line_value: float,
-) -> tuple[dict[str, Any], pl.DataFrame]:
-    """ERP customers (1-3 per CRM customer account, plus unmapped ones) with their invoices per month.
+) -> tuple[dict[str, Any], pl.DataFrame, dict[str, np.ndarray]]:
+    """ERP customers (1-3 per CRM customer account, plus unmapped ones) with their invoices per month; and per
+    CRM account the revenue its invoices bring over the last twelve months and its reference revenue (see
+    `_wallets`).
 
     Revenue adds up to `line_value` per invoice line over the three years;
     unmapped customers carry UNMAPPED_REVENUE_SHARE of every month.
@@ -719,6 +725,21 @@ def _erp_customers(
     invoice_group = np.concatenate([group, groups.lifecycle.size + np.arange(unmapped)])  # unmapped: on their own
     documents, order_size, doc_base = _documents(rng, revenue, invoice_group, lines_per_month)
 
+    # what the invoices will bring: invoices x order size x the month's value of order size 1, with the
+    # invoices' variation (which telescopes, see `invoice_chunk`), less credit notes
+    planned = documents[:mapped] * order_size[:mapped, None] * doc_base[None, :]
+    windows = [slice(max(months - 12 * (k + 1), 0), months - 12 * k) for k in range(3)]
+    yearly = []
+    for window in windows:
+        before, through = documents[:mapped, : window.start].sum(axis=1), documents[:mapped, : window.stop].sum(axis=1)
+        customer = np.arange(mapped)
+        wobble = 2 * DOC_WOBBLE * (_uniform(seed, customer, through) - _uniform(seed, customer, before))
+        mean_value = planned[:, window].sum(axis=1) / np.maximum(through - before, 1)
+        yearly.append((planned[:, window].sum(axis=1) + wobble * mean_value) * (1 - CREDIT_EFFECT))
+    run_rate = mapped_r[:, -3:].sum(axis=1) * 4
+    per_account = [np.bincount(account, r, minlength=crm.height) for r in (*yearly, run_rate)]
+    account_revenue = {"revenue": per_account[0], "reference": np.max(per_account, axis=0)}
+
     country = np.concatenate([crm["country_code"].to_numpy()[account], u_country])
     home = np.array([CURRENCIES.index(by_code[c].currency) for c in country])
     swiss_in_euro = (country == "CH") & (rng.random(country.size) < 0.3)
@@ -754,7 +775,7 @@ def _erp_customers(
         "customer_currency": currency,
         "customer_discount": rng.uniform(0.0, MAX_DISCOUNT, country.size),
     }
-    return arrays, frame
+    return arrays, frame, account_revenue
 
 
 def _documents(
@@ -803,6 +824,47 @@ def _round_by_group(rng: np.random.Generator, expected: np.ndarray, group: np.nd
     counts = np.diff(rounded, prepend=0.0)
     counts[first[members > 0] * months] = rounded[first[members > 0] * months]  # a block starts from zero
     return counts[at].astype(np.int64)
+
+
+def _wallets(
+    rng: np.random.Generator, crm: pl.DataFrame, groups: _Groups, *, revenue: np.ndarray, reference: np.ndarray
+) -> pl.DataFrame:
+    """`estimated_wallet` and `employee_count`, consistent with what the account buys.
+
+    Every account has a wallet: its reference revenue (the largest of what its
+    invoices bring over the last twelve months and over each year before, and
+    of its current run rate: a declining or lapsed customer's wallet did not
+    shrink, our share did) divided by a share of wallet drawn from Beta(2, 3),
+    clipped to [0.05, 0.9]. A prospect's reference revenue comes from its size
+    signal at the revenue per unit of size of the customers. Sales entered
+    the wallet for about a third of the accounts, group by group (more often
+    for large groups), so that a group's wallet is rarely missing a big part;
+    about nine in ten accounts have a headcount, which is the wallet over the
+    industry's spend per employee (config/kam.toml) with lognormal noise.
+    """
+    n = crm.height
+    weight, size = crm["_weight"].to_numpy(), crm["_size"].to_numpy()
+    scale = revenue.sum() / max(weight[reference > 0].sum(), 1e-12)  # EUR a year per unit of size
+    basis = np.where(reference > 0, reference, size * scale)
+    share = np.clip(rng.beta(2.0, 3.0, n), 0.05, 0.9)
+    wallet = np.maximum(_round_significant(basis / share, 3), MIN_WALLET)
+    spend = np.array([INDUSTRIES[i][2] for i in crm["industry"]])
+    employees = np.clip(np.round(wallet / spend * np.exp(rng.normal(0.0, 0.3, n))), 3, 250_000)
+    has_employees = rng.random(n) >= 0.1
+    group = crm["_group"].to_numpy()
+    estimated = rng.random(groups.large.size) < np.where(groups.large, WALLET_LARGE, WALLET_SMALL)
+    has_wallet = estimated[group] & (rng.random(n) >= 0.1)
+    return crm.with_columns(
+        employee_count=pl.Series(employees.astype(np.int64)).scatter(np.flatnonzero(~has_employees), None),
+        estimated_wallet=pl.Series(wallet).scatter(np.flatnonzero(~has_wallet), None).cast(AMOUNT),
+    )
+
+
+def _round_significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """Round positive amounts to `digits` significant digits (at least to cents), as sales would write them."""
+    exponent = np.floor(np.log10(np.maximum(x, 0.01))) - (digits - 1)
+    step = 10.0 ** np.maximum(exponent, -2)
+    return np.round(x / step) * step
 
 
 def _opportunities(
