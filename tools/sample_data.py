@@ -2,16 +2,40 @@
 
 Writes the six extracts of `kam_pipeline.ingest.contract` into a landing directory the
 way the ERP and CRM exports deliver them, with a world that gives segmentation
-something to find: groups of accounts up to three levels deep, heavy-tailed
-(Pareto) revenue across groups, steady, growing, declining, new and lost
-customers, established and young key accounts, ERP customers not mapped to the
-CRM (about 1 % of revenue), several currencies with monthly FX rates.
+something to find and reads like a B2B business:
 
-Invoices follow a plan: each ERP customer's expected revenue per month becomes
-whole invoices, rounded cumulatively over its group, so a group's yearly revenue
-is what its lifecycle says give or take about one invoice; bigger groups place
-bigger orders. An invoice's value is spread over its lines, a line selling a
-product in the quantity that carries its share.
+- Groups of accounts up to three levels deep, with heavy-tailed (Pareto)
+  expected revenue; a few percent of groups are prospects that never bought.
+  Each group has a lifecycle: steady, growing (+15 to +45 % a year), declining
+  (mostly -15 to -40 % a year, a few steeper), new (first invoice within the
+  last 15 months) or lost: about half of those lapsed (last invoice 13-30
+  months before the as-of date), the others stopped within the last year.
+- Invoices follow a plan: each ERP customer's expected revenue per month
+  becomes whole invoices, rounded cumulatively over its group, so a group's
+  yearly revenue is what its lifecycle says give or take about one invoice.
+  Bigger groups place bigger orders. An invoice's value is spread over its
+  lines; a line sells a product (one the line buys at least two of) in the
+  quantity that carries its share. Revenue scales with the number of lines:
+  a line is worth on average what the product model's price, pack, quantity
+  and discount give.
+- Wallets: an account's wallet is the revenue its invoices bring in a year
+  (its best year for declining and lapsed customers) over a share of wallet
+  drawn from Beta(2, 3), clipped to [0.05, 0.9]; a prospect's comes from its
+  size. About a third of the accounts carry it as `estimated_wallet` (group by
+  group), about nine in ten an `employee_count` of about wallet / spend per
+  employee of the industry (config/kam.toml).
+- Key accounts (about 15-16 groups, each wholly owned by one KAM): about 12
+  obvious ones among the 15 largest groups, steady or growing, and 3-4 to
+  demote among the groups ranked 40-120, one of them declining and one where
+  our position is weak; a quarter joined less than a year ago, the others
+  1.5-7 years ago.
+- Threats are exceptions among the large customers (top 95 % of revenue):
+  declining by 15 % or more for about 6-9 % of them, a weak competitive
+  position (1-2) for about 10-15 % (30 % of the small ones), and lost deals
+  worth a quarter of a year's revenue for about 3-5 %: deal amounts scale with
+  the account's revenue.
+- ERP customers not mapped to the CRM (about 1 % of revenue), several
+  currencies with monthly FX rates.
 
 The same seed and arguments give byte-identical files. Invoice lines are
 generated and written month by month in chunks of at most `CHUNK_LINES`, each
@@ -125,7 +149,10 @@ LAPSED_SHARE = 0.55  # of lost groups: last invoice 13-30 months before as-of; t
 POSITION_LARGE = (0.03, 0.09, 0.35, 0.33, 0.20)
 POSITION_SMALL = (0.10, 0.20, 0.35, 0.25, 0.10)
 WALLET_LARGE, WALLET_SMALL = 0.42, 0.3  # groups whose wallet sales estimated, large ones and the others
+DEAL_SHARE = 0.06  # median opportunity, as a share of the account's yearly revenue (fewer, larger deals on small ones)
+MIN_DEAL = 1000.0  # in the account's currency
 MIN_WALLET = 1000.0  # EUR: sales never estimate less
+BIG_LOSS_SHARE = 0.03  # of large groups: lost a deal worth 30-70 % of their yearly revenue in the last year
 
 MONTH_NOISE = 0.1  # lognormal sigma of a customer's expected revenue from month to month
 LINES_PER_DOCUMENT = 10 / 3  # mean
@@ -857,6 +884,8 @@ def _wallets(
     return crm.with_columns(
         employee_count=pl.Series(employees.astype(np.int64)).scatter(np.flatnonzero(~has_employees), None),
         estimated_wallet=pl.Series(wallet).scatter(np.flatnonzero(~has_wallet), None).cast(AMOUNT),
+        _revenue=revenue,
+        _basis=basis,
     )
 
 
@@ -870,12 +899,15 @@ def _round_significant(x: np.ndarray, digits: int) -> np.ndarray:
 def _opportunities(
     rng: np.random.Generator, crm: pl.DataFrame, groups: _Groups, eur_per_unit: np.ndarray, as_of: date
 ) -> pl.DataFrame:
-    """About 1.5 opportunities per account, more on bigger accounts; declining and lost groups lose more deals."""
+    """About 1.5 opportunities per account, more on bigger accounts, worth a few percent of the account's yearly
+    revenue (of its wallet basis for prospects and lapsed customers); declining and lost groups lose more deals.
+    BIG_LOSS_SHARE of the large groups lost a deal worth 30-70 % of their yearly revenue in the last twelve months."""
     n = round(crm.height * 1.5)
     weight = crm["_weight"].to_numpy()
+    group = crm["_group"].to_numpy()
     p = np.sqrt(weight) + np.sqrt(weight).mean() * 0.5
     account = rng.choice(crm.height, size=n, p=p / p.sum())
-    troubled = np.isin(groups.lifecycle[crm["_group"].to_numpy()[account]], (DECLINING, LOST))
+    troubled = np.isin(groups.lifecycle[group[account]], (DECLINING, LOST))
     u = rng.random(n)
     status = np.where(
         troubled,
@@ -886,16 +918,34 @@ def _opportunities(
     closed = np.minimum(created + rng.integers(14, 200, n), np.datetime64(as_of, "D"))
     close = np.where(status == "OPEN", created + rng.integers(30, 270, n), closed)
     probability = np.select([status == "WON", status == "LOST"], [1.0, 0.0], rng.choice(np.arange(1, 10) / 10, size=n))
+    deals = np.bincount(account, minlength=crm.height)[account]
+    basis = crm["_basis"].to_numpy()
+    eur_amount = basis[account] / np.sqrt(deals) * np.exp(rng.normal(np.log(DEAL_SHARE), 0.6, n))
+
+    group_revenue = np.bincount(group, crm["_revenue"].to_numpy(), minlength=groups.lifecycle.size)
+    candidates = np.flatnonzero(groups.large & (group_revenue > 0))
+    odds = np.where(np.isin(groups.lifecycle[candidates], (DECLINING, LOST)), 3.0, 1.0)
+    big = candidates  # none in samples too small to have revenue
+    if candidates.size:
+        big = rng.choice(candidates, round(candidates.size * BIG_LOSS_SHARE), replace=False, p=odds / odds.sum())
+    top_at = np.searchsorted(group, np.arange(groups.lifecycle.size))
+    big_close = np.datetime64(as_of, "D") - rng.integers(10, 330, big.size)
+    account = np.concatenate([account, top_at[big]])
+    status = np.concatenate([status, np.full(big.size, "LOST")])
+    created = np.concatenate([created, big_close - rng.integers(30, 200, big.size)])
+    close = np.concatenate([close, big_close])
+    probability = np.concatenate([probability, np.zeros(big.size)])
+    eur_amount = np.concatenate([eur_amount, group_revenue[big] * rng.uniform(0.3, 0.7, big.size)])
+
     currency = crm["_currency"].to_numpy()[account]
-    eur_amount = np.exp(rng.normal(np.log(20_000), 1.0, n)) * (1 + np.sqrt(weight[account] / weight.mean()))
     rate = eur_per_unit[[CURRENCIES.index(c) for c in currency]]
     order = np.argsort(created, kind="stable")
     return pl.DataFrame(
         {
-            "opportunity_id": [f"OPP-{i:06d}" for i in range(1, n + 1)],
+            "opportunity_id": [f"OPP-{i:06d}" for i in range(1, account.size + 1)],
             "account_id": crm["account_id"].to_numpy()[account][order],
             "status": status[order],
-            "amount": np.maximum(np.round(eur_amount / rate, -2), 500.0)[order],
+            "amount": np.maximum(np.round(eur_amount / rate, -2), MIN_DEAL)[order],
             "currency": currency[order],
             "probability": probability[order],
             "created_date": created[order],
