@@ -313,6 +313,126 @@ def test_crm_has_regions_industries_key_accounts_and_a_kam_team(clean_frames: di
     assert set(clean_frames["opportunities"]["status"].unique()) == {"OPEN", "WON", "LOST"}
 
 
+YEAR_AGO, TWO_YEARS_AGO = AS_OF - timedelta(days=365), AS_OF - timedelta(days=730)
+
+
+@pytest.fixture(scope="module")
+def groups(clean_frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """One row per group (top account), prospects included: EUR revenue of the last twelve months and of the
+    twelve before, first and last invoice, Pareto class by revenue (A/B = top 95 %, N = none), rank, the top
+    account's competitive position, key-account flag and date, owners, and EUR lost in deals closed in the
+    last twelve months."""
+    accounts = resolve_groups(clean_frames["crm_accounts"]).select("account_id", "top_account_id")
+    revenue = (
+        eur_revenue(clean_frames)
+        .filter(pl.col("top_account_id").is_not_null())
+        .group_by("top_account_id")
+        .agg(
+            current=pl.col("eur").filter(pl.col("invoice_date") > YEAR_AGO).sum(),
+            previous=pl.col("eur")
+            .filter(pl.col("invoice_date").is_between(TWO_YEARS_AGO, YEAR_AGO, closed="right"))
+            .sum(),
+            first=pl.col("invoice_date").min(),
+            last=pl.col("invoice_date").max(),
+        )
+    )
+    fx = clean_frames["fx_rates"].filter(pl.col("month") == f"{AS_OF:%Y-%m}")
+    lost = (
+        clean_frames["opportunities"]
+        .filter(pl.col("status") == "LOST", pl.col("close_date") > YEAR_AGO)
+        .join(fx, on="currency", how="left")
+        .join(accounts, on="account_id")
+        .group_by("top_account_id")
+        .agg(
+            lost=(pl.col("amount").cast(pl.Float64) * pl.col("rate_to_reporting").cast(pl.Float64).fill_null(1.0)).sum()
+        )
+    )
+    crm = clean_frames["crm_accounts"].join(accounts, on="account_id")
+    per_group = crm.group_by("top_account_id").agg(
+        key=pl.col("is_key_account").any(),
+        since=pl.col("key_account_since").min(),
+        owners=pl.col("owner_id").unique(),
+    )
+    tops = crm.filter(pl.col("account_id") == pl.col("top_account_id")).select("top_account_id", "competitive_position")
+    frame = (
+        per_group.join(tops, on="top_account_id")
+        .join(revenue, on="top_account_id", how="left")
+        .join(lost, on="top_account_id", how="left")
+        .with_columns(pl.col("current", "previous", "lost").fill_null(0.0))
+        .sort(["current", "top_account_id"], descending=[True, False])
+    )
+    total = frame["current"].filter(frame["current"] > 0).sum()
+    before = frame["current"].cum_sum() - frame["current"]
+    return frame.with_columns(
+        rank=pl.int_range(1, pl.len() + 1),
+        abc=pl.when(pl.col("current") <= 0)
+        .then(pl.lit("N"))
+        .when(before < 0.95 * total)
+        .then(pl.lit("AB"))
+        .otherwise(pl.lit("C")),
+        growth=pl.when(pl.col("previous") > 0).then(pl.col("current") / pl.col("previous") - 1),
+    )
+
+
+def test_wallets_exceed_what_accounts_buy(clean_frames: dict[str, pl.DataFrame]) -> None:
+    revenue = (
+        eur_revenue(clean_frames)
+        .filter(pl.col("invoice_date") > YEAR_AGO)
+        .group_by("crm_account_id")
+        .agg(pl.col("eur").sum())
+    )
+    accounts = clean_frames["crm_accounts"].join(revenue, left_on="account_id", right_on="crm_account_id", how="left")
+    buying = accounts.filter(pl.col("eur") > 0, pl.col("estimated_wallet").is_not_null())
+    assert buying.height > 50
+    assert (buying["eur"] < buying["estimated_wallet"].cast(pl.Float64)).mean() >= 0.93
+    assert 0.15 < (buying["eur"] / buying["estimated_wallet"].cast(pl.Float64)).median() < 0.45  # Beta(2, 3)-like
+    # prospects have a size too, and headcounts agree with the wallet at the configured spend per employee
+    prospects = accounts.filter(pl.col("eur").is_null())
+    assert prospects["estimated_wallet"].is_not_null().any() and prospects["employee_count"].is_not_null().any()
+    spend = load_settings(DEFAULT_CONFIG, as_of=AS_OF).segmentation.spend_per_employee
+    both = accounts.drop_nulls(["estimated_wallet", "employee_count"]).filter(pl.col("employee_count") > 3)
+    benchmark = both["employee_count"] * both["industry"].replace_strict(spend, return_dtype=pl.Float64)
+    assert 0.85 < (benchmark / both["estimated_wallet"].cast(pl.Float64)).median() < 1.15
+
+
+def test_key_accounts_look_like_a_programme(groups: pl.DataFrame, clean_frames: dict[str, pl.DataFrame]) -> None:
+    key = groups.filter("key")
+    assert 14 <= key.height <= 18
+    obvious, to_demote = key.filter(pl.col("rank") <= 20), key.filter(pl.col("rank") > 20)
+    assert obvious.height >= 10
+    assert (obvious["growth"] > -0.15).all()  # the obvious ones are steady or growing
+    assert 3 <= to_demote.height <= 5
+    assert (to_demote["growth"] < -0.10).any() and (to_demote["competitive_position"] <= 2).any()
+    days = (pl.lit(AS_OF) - key["since"]).dt.total_days()
+    young = key.select(days < 365).to_series()
+    assert 2 <= young.sum() <= 6  # about a quarter joined less than a year ago ...
+    assert key.select(days.is_between(540, 7 * 366)).to_series().filter(~young).all()  # ... the others 1.5-7 years
+    kams = clean_frames["account_managers"].filter(pl.col("role") == "KAM")["owner_id"]
+    assert key["owners"].list.len().eq(1).all()  # the whole group has one owner, a KAM
+    assert key["owners"].list.first().is_in(kams.implode()).all()
+
+
+def test_prospects_and_lapsed_customers_exist(groups: pl.DataFrame) -> None:
+    prospects = groups.filter(pl.col("first").is_null())
+    lapsed = groups.filter(pl.col("first").is_not_null(), pl.col("last") <= YEAR_AGO)
+    stopped = groups.filter(pl.col("last").is_between(YEAR_AGO, AS_OF - timedelta(days=90), closed="right"))
+    for kind in (prospects, lapsed, stopped):
+        assert 1 <= kind.height <= 0.1 * groups.height
+    assert (lapsed["last"] < YEAR_AGO - timedelta(days=20)).any()  # some stopped well over a year ago
+
+
+def test_threats_are_exceptions_among_large_customers(groups: pl.DataFrame) -> None:
+    large, small = groups.filter(pl.col("abc") == "AB"), groups.filter(pl.col("abc") == "C")
+    weak = large["competitive_position"].le(2).fill_null(False).mean()  # unknown is not weak, as in the pipeline
+    assert weak < 0.2
+    assert weak < small["competitive_position"].le(2).fill_null(False).mean()  # weak positions are on small customers
+    assert 0 < (large["growth"] <= -0.15).mean() < 0.15
+    assert (large["lost"] >= 0.25 * large["current"]).mean() < 0.1
+    # lost deals scale with the customer: the largest lose bigger deals than the smaller half
+    losses = large.filter(pl.col("lost") > 0)
+    assert losses.head(20)["lost"].median() > 3 * losses.tail(losses.height // 2)["lost"].median()
+
+
 # --------------------------------------------------------------------------- bad rows
 
 
