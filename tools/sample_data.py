@@ -150,7 +150,7 @@ POSITION_LARGE = (0.03, 0.09, 0.35, 0.33, 0.20)
 POSITION_SMALL = (0.10, 0.20, 0.35, 0.25, 0.10)
 WALLET_LARGE, WALLET_SMALL = 0.42, 0.3  # groups whose wallet sales estimated, large ones and the others
 DEAL_SHARE = 0.06  # median opportunity, as a share of the account's yearly revenue (fewer, larger deals on small ones)
-MIN_DEAL = 1000.0  # in the account's currency
+SMALL_PROJECT = 500.0  # EUR, median: what even the smallest account's opportunity is worth on top
 MIN_WALLET = 1000.0  # EUR: sales never estimate less
 BIG_LOSS_SHARE = 0.03  # of large groups: lost a deal worth 30-70 % of their yearly revenue in the last year
 
@@ -900,7 +900,8 @@ def _opportunities(
     rng: np.random.Generator, crm: pl.DataFrame, groups: _Groups, eur_per_unit: np.ndarray, as_of: date
 ) -> pl.DataFrame:
     """About 1.5 opportunities per account, more on bigger accounts, worth a few percent of the account's yearly
-    revenue (of its wallet basis for prospects and lapsed customers); declining and lost groups lose more deals.
+    revenue (of its wallet basis for prospects and lapsed customers) plus a small project's worth; declining and
+    lost groups lose more deals.
     BIG_LOSS_SHARE of the large groups lost a deal worth 30-70 % of their yearly revenue in the last twelve months."""
     n = round(crm.height * 1.5)
     weight = crm["_weight"].to_numpy()
@@ -921,6 +922,7 @@ def _opportunities(
     deals = np.bincount(account, minlength=crm.height)[account]
     basis = crm["_basis"].to_numpy()
     eur_amount = basis[account] / np.sqrt(deals) * np.exp(rng.normal(np.log(DEAL_SHARE), 0.6, n))
+    eur_amount += SMALL_PROJECT * np.exp(rng.normal(0.0, 0.5, n))
 
     group_revenue = np.bincount(group, crm["_revenue"].to_numpy(), minlength=groups.lifecycle.size)
     candidates = np.flatnonzero(groups.large & (group_revenue > 0))
@@ -945,7 +947,7 @@ def _opportunities(
             "opportunity_id": [f"OPP-{i:06d}" for i in range(1, account.size + 1)],
             "account_id": crm["account_id"].to_numpy()[account][order],
             "status": status[order],
-            "amount": np.maximum(np.round(eur_amount / rate, -2), MIN_DEAL)[order],
+            "amount": np.maximum(np.round(eur_amount / rate, -2), 100.0)[order],
             "currency": currency[order],
             "probability": probability[order],
             "created_date": created[order],
