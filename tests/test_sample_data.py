@@ -320,8 +320,8 @@ YEAR_AGO, TWO_YEARS_AGO = AS_OF - timedelta(days=365), AS_OF - timedelta(days=73
 def groups(clean_frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """One row per group (top account), prospects included: EUR revenue of the last twelve months and of the
     twelve before, first and last invoice, Pareto class by revenue (A/B = top 95 %, N = none), rank, the top
-    account's competitive position, key-account flag and date, owners, and EUR lost in deals closed in the
-    last twelve months."""
+    account's competitive position, key-account flag and date, owners, EUR lost in deals closed in the last
+    twelve months, and the median EUR amount of its opportunities."""
     accounts = resolve_groups(clean_frames["crm_accounts"]).select("account_id", "top_account_id")
     revenue = (
         eur_revenue(clean_frames)
@@ -337,14 +337,17 @@ def groups(clean_frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         )
     )
     fx = clean_frames["fx_rates"].filter(pl.col("month") == f"{AS_OF:%Y-%m}")
-    lost = (
+    deals = (
         clean_frames["opportunities"]
-        .filter(pl.col("status") == "LOST", pl.col("close_date") > YEAR_AGO)
         .join(fx, on="currency", how="left")
         .join(accounts, on="account_id")
+        .with_columns(
+            eur=pl.col("amount").cast(pl.Float64) * pl.col("rate_to_reporting").cast(pl.Float64).fill_null(1.0)
+        )
         .group_by("top_account_id")
         .agg(
-            lost=(pl.col("amount").cast(pl.Float64) * pl.col("rate_to_reporting").cast(pl.Float64).fill_null(1.0)).sum()
+            lost=pl.col("eur").filter(pl.col("status") == "LOST", pl.col("close_date") > YEAR_AGO).sum(),
+            deal=pl.col("eur").median(),
         )
     )
     crm = clean_frames["crm_accounts"].join(accounts, on="account_id")
@@ -357,7 +360,7 @@ def groups(clean_frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     frame = (
         per_group.join(tops, on="top_account_id")
         .join(revenue, on="top_account_id", how="left")
-        .join(lost, on="top_account_id", how="left")
+        .join(deals, on="top_account_id", how="left")
         .with_columns(pl.col("current", "previous", "lost").fill_null(0.0))
         .sort(["current", "top_account_id"], descending=[True, False])
     )
@@ -428,9 +431,8 @@ def test_threats_are_exceptions_among_large_customers(groups: pl.DataFrame) -> N
     assert weak < small["competitive_position"].le(2).fill_null(False).mean()  # weak positions are on small customers
     assert 0 < (large["growth"] <= -0.15).mean() < 0.15
     assert (large["lost"] >= 0.25 * large["current"]).mean() < 0.1
-    # lost deals scale with the customer: the largest lose bigger deals than the smaller half
-    losses = large.filter(pl.col("lost") > 0)
-    assert losses.head(20)["lost"].median() > 3 * losses.tail(losses.height // 2)["lost"].median()
+    # deal amounts scale with the customer: the largest groups' typical deal is several times the smaller ones'
+    assert large.head(20)["deal"].median() > 2.5 * large.tail(large.height // 2)["deal"].median()
 
 
 # --------------------------------------------------------------------------- bad rows
