@@ -147,7 +147,7 @@ def test_different_seed_gives_different_data(tmp_path: Path) -> None:
 def test_row_counts_and_files_match_the_arguments(clean: sample_data.GenerationReport) -> None:
     assert clean.rows["crm_accounts"] == SIZE["accounts"]
     assert clean.rows["invoice_lines"] == SIZE["invoice_lines"]
-    assert clean.rows["account_managers"] == 12
+    assert clean.rows["account_managers"] >= len(sample_data.KAM_TEAM) + 5  # the KAMs and an AM per region at least
     on_disk = sorted(p.relative_to(clean.out).as_posix() for p in clean.out.rglob("*") if p.is_file())
     assert sorted(clean.files) == on_disk
     months = sorted(p.stem for p in (clean.out / "erp/invoice_lines").iterdir())
@@ -300,6 +300,10 @@ def test_crm_has_regions_industries_key_accounts_and_a_kam_team(clean_frames: di
     assert set(accounts["industry"].unique()) == set(spend_table) - {"default"}
     kams = managers.filter(pl.col("role") == "KAM")
     assert 3 <= kams.height <= 4
+    ams = managers.filter(pl.col("role") == "AM")
+    assert set(ams["region"]) == set(accounts["region"])  # every region has its account managers
+    assert ams["capacity_hours"].is_between(*sample_data.AM_CAPACITY).all()
+    assert accounts["owner_id"].is_in(managers["owner_id"].implode()).all()
     assert kams["capacity_hours"].is_between(1200, 1600).all()
     assert kams["hourly_cost"].cast(pl.Float64).is_between(80, 120).all()
     key = accounts.filter(pl.col("is_key_account"))

@@ -122,21 +122,28 @@ INDUSTRIES = {
     "Technology": (0.10, "Systems", 160.0),
 }
 
-#: name, role, region: a KAM team of four in the three largest regions.
-MANAGERS = (
-    ("Katrin Hofmann", "KAM", "DACH"),
-    ("Jonas Weber", "KAM", "DACH"),
-    ("Lena Schmid", "AM", "DACH"),
-    ("Markus Bauer", "AM", "DACH"),
-    ("Erik Lindqvist", "KAM", "Nordics"),
-    ("Sofie Nielsen", "AM", "Nordics"),
-    ("Mikko Virtanen", "AM", "Nordics"),
-    ("Sanne de Vries", "AM", "Benelux"),
-    ("James Whitfield", "KAM", "UK&I"),
-    ("Aoife Byrne", "AM", "UK&I"),
-    ("Oliver Grant", "AM", "UK&I"),
-    ("Lucía Fernández", "AM", "Iberia"),
+#: The KAM team: name and region, four KAMs in the three largest regions.
+KAM_TEAM = (
+    ("Katrin Hofmann", "DACH"),
+    ("Jonas Weber", "DACH"),
+    ("Erik Lindqvist", "Nordics"),
+    ("James Whitfield", "UK&I"),
 )
+#: First and last names of the account managers of each region; the n-th manager of a region combines them.
+AM_NAMES = {
+    "DACH": (("Lena", "Markus", "Anna", "Tobias", "Julia", "Felix"), ("Schmid", "Bauer", "Keller", "Wolf", "Braun")),
+    "Nordics": (("Sofie", "Mikko", "Ingrid", "Lars", "Aino"), ("Nielsen", "Virtanen", "Berg", "Holm")),
+    "Benelux": (("Sanne", "Pieter", "Lotte", "Tom"), ("de Vries", "Jansen", "Peeters", "Maes")),
+    "UK&I": (("Aoife", "Oliver", "Emily", "Sean", "Hannah"), ("Byrne", "Grant", "Clarke", "Murphy")),
+    "Iberia": (("Lucía", "Miguel", "Carmen", "Javier"), ("Fernández", "Sousa", "Ruiz", "Ortega")),
+}
+#: Staffing plan: yearly customer-facing AM hours a group is expected to need by its expected revenue class
+#: (close to what the pipeline's coverage plans ask, docs/methodology.md §K6.1; key accounts need KAM hours).
+STAFFING_HOURS = {"A": 75.0, "B": 11.0, "C": 0.5}
+AM_CAPACITY = (1000, 1200)  # customer-facing hours a year of one account manager
+#: How much of a region's work each of its AMs takes, relative to the others: uneven, so that some managers are
+#: over and some under capacity while the region as a whole is staffed to its demand.
+AM_APPETITE = (0.6, 1.45)
 
 PARETO_SHAPE = 1.05  # of group sizes (expected revenue)
 #: Group lifecycles and their shares; they drive the monthly revenue of every customer of the group.
@@ -414,13 +421,14 @@ def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) ->
     month_weight = _month_weights(months, as_of)
     lines_per_month = _lines_per_month(month_weight, invoice_lines)
     eur_per_unit = _fx_paths(rng, len(months))
-    managers = _account_managers(rng)
+    kams = _kam_team(rng)
     products = _products(rng)
-    crm, groups = _crm_accounts(rng, accounts, managers, as_of)
+    crm, groups = _crm_accounts(rng, accounts, kams, as_of)
     customers, customer_frame, account_revenue = _erp_customers(
         rng, seed, crm, groups, month_weight, lines_per_month, _line_value(products)
     )
     crm = _wallets(rng, crm, groups, **account_revenue)
+    managers, crm = _staff(rng, crm, kams)
     opportunities = _opportunities(rng, crm, groups, eur_per_unit[:, -1], as_of)
     tables = {
         "fx_rates": _fx_rates(months, eur_per_unit),
@@ -490,20 +498,71 @@ def _fx_rates(months: list[date], eur_per_unit: np.ndarray) -> pl.DataFrame:
     ).with_columns(pl.col("rate_to_reporting").cast(FX_RATE))
 
 
-def _account_managers(rng: np.random.Generator) -> pl.DataFrame:
-    kam = np.array([role == "KAM" for _, role, _ in MANAGERS])
-    capacity = np.where(kam, rng.integers(120, 161, kam.size), rng.integers(150, 171, kam.size)) * 10.0
-    cost = np.where(kam, rng.uniform(80, 120, kam.size), rng.uniform(60, 80, kam.size)).round(2)
+def _kam_team(rng: np.random.Generator) -> pl.DataFrame:
+    """The key account managers (owner ids U1001 on), with their yearly customer-facing capacity and cost."""
+    n = len(KAM_TEAM)
     return pl.DataFrame(
         {
-            "owner_id": [f"U{1001 + i}" for i in range(len(MANAGERS))],
-            "name": [name for name, _, _ in MANAGERS],
-            "role": [role for _, role, _ in MANAGERS],
-            "region": [region for _, _, region in MANAGERS],
-            "capacity_hours": capacity,
-            "hourly_cost": cost,
+            "owner_id": [f"U{1001 + i}" for i in range(n)],
+            "name": [name for name, _ in KAM_TEAM],
+            "role": ["KAM"] * n,
+            "region": [region for _, region in KAM_TEAM],
+            "capacity_hours": rng.integers(120, 161, n) * 10.0,
+            "hourly_cost": rng.uniform(80, 120, n).round(2),
         }
     ).with_columns(pl.col("hourly_cost").cast(AMOUNT))
+
+
+def _am_name(region: str, k: int) -> str:
+    first, last = AM_NAMES[region]
+    return f"{first[k % len(first)]} {last[(k + k // len(first)) % len(last)]}"
+
+
+def _staff(rng: np.random.Generator, crm: pl.DataFrame, kams: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Account managers sized to the work, and the owner of every account that is not a key account's.
+
+    Each region gets as many AMs as its groups' expected hours (STAFFING_HOURS by the group's expected revenue
+    class) fill at about 1 100 hours each. A group goes to one of its region's AMs, drawn with uneven weights
+    (AM_APPETITE), so some AMs are over and some under capacity; a subsidiary in another region goes to an AM
+    there.
+    """
+    group, top = crm["_group"].to_numpy(), crm["parent_account_id"].is_null().to_numpy()
+    region, key = crm["region"].to_numpy(), crm["is_key_account"].to_numpy()
+    revenue = np.bincount(group, crm["_revenue"].to_numpy())
+    order = np.argsort(-revenue, kind="stable")
+    before = (np.cumsum(revenue[order]) - revenue[order]) / max(revenue.sum(), 1e-12)
+    expected = np.empty(revenue.size, dtype=object)
+    expected[order] = np.where(before < 0.80, "A", np.where(before < 0.95, "B", "C"))
+    hours = np.array([STAFFING_HOURS[c] for c in expected]) * (revenue > 0)
+    key_group = np.zeros(revenue.size, dtype=bool)
+    key_group[group[top & key]] = True
+    group_region = region[top]  # groups are stored contiguously, top account first
+    assigned = crm["owner_id"].to_numpy()  # the KAM of a key account's group, empty elsewhere
+    rows, owner = [], np.where(assigned != "", assigned, None).astype(object)
+    for name in sorted(set(region)):
+        demand = hours[(group_region == name) & ~key_group].sum()
+        count = max(1, round(demand / np.mean(AM_CAPACITY) / 0.95))
+        ids = [f"U{1001 + len(KAM_TEAM) + len(rows) + k}" for k in range(count)]
+        appetite = rng.uniform(*AM_APPETITE, count)
+        rows += [
+            (
+                owner_id,
+                _am_name(name, k),
+                "AM",
+                name,
+                float(rng.integers(AM_CAPACITY[0] // 10, AM_CAPACITY[1] // 10 + 1) * 10),
+            )
+            for k, owner_id in enumerate(ids)
+        ]
+        in_region = np.flatnonzero(group_region == name)
+        chosen = np.asarray(ids)[rng.choice(count, size=in_region.size, p=appetite / appetite.sum())]
+        group_owner = dict(zip(in_region.tolist(), chosen.tolist(), strict=True))
+        for at in np.flatnonzero((owner == None) & (region == name)):  # noqa: E711
+            owner[at] = group_owner.get(int(group[at])) if top[at] else ids[rng.integers(0, count)]
+    ams = pl.DataFrame(rows, schema=["owner_id", "name", "role", "region", "capacity_hours"], orient="row")
+    ams = ams.with_columns(hourly_cost=pl.Series(rng.uniform(60, 80, ams.height).round(2)).cast(AMOUNT))
+    managers = pl.concat([kams, ams.select(kams.columns)])
+    return managers, crm.with_columns(owner_id=pl.Series(owner.astype(str)))
 
 
 def _group_sizes(rng: np.random.Generator, accounts: int) -> np.ndarray:
@@ -545,9 +604,7 @@ def _name_heads(rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
-def _crm_accounts(
-    rng: np.random.Generator, n: int, managers: pl.DataFrame, as_of: date
-) -> tuple[pl.DataFrame, _Groups]:
+def _crm_accounts(rng: np.random.Generator, n: int, kams: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, _Groups]:
     """Accounts in their group hierarchy, and what the customers of each group share.
 
     `employee_count` and `estimated_wallet` stay empty until `_wallets` fills them
@@ -613,7 +670,7 @@ def _crm_accounts(
         top | (rng.random(n) < 0.85), group_industry[group], np.asarray(industries)[rng.integers(0, len(industries), n)]
     )
 
-    owner = _owners(rng, managers, region, group, key_groups)
+    owner = _key_account_owners(rng, kams, region, group, key_groups)
 
     # large customers are rarely ones where we are weak; declining and lost ones a little more often
     ranks = np.arange(1, 6)
@@ -674,22 +731,16 @@ def _key_groups(rng: np.random.Generator, ranked: np.ndarray) -> tuple[np.ndarra
     return obvious, demote
 
 
-def _owners(
+def _key_account_owners(
     rng: np.random.Generator,
-    managers: pl.DataFrame,
+    kams: pl.DataFrame,
     region: np.ndarray,
     group: np.ndarray,
     key_groups: np.ndarray,
 ) -> np.ndarray:
-    """A regional AM for ordinary accounts; the whole group of a key account goes to one KAM,
-    from the top account's region when that region has one."""
-    owner = np.empty(region.size, dtype=object)
-    ams = managers.filter(pl.col("role") == "AM")
-    for name in np.unique(region):
-        ids = ams.filter(pl.col("region") == name)["owner_id"].to_numpy()
-        at = np.flatnonzero(region == name)
-        owner[at] = ids[rng.integers(0, ids.size, at.size)]
-    kams = managers.filter(pl.col("role") == "KAM")
+    """The whole group of a key account goes to one KAM, from the top account's region when that region has
+    one; the other accounts get their AM later (`_staff`), so they are empty here."""
+    owner = np.full(region.size, "", dtype=object)
     kam_ids, kam_regions = kams["owner_id"].to_numpy(), kams["region"].to_numpy()
     first_of_group = np.searchsorted(group, np.arange(group.max() + 1))
     for g in key_groups:

@@ -42,9 +42,11 @@ def _rules(settings: KamSettings) -> list[tuple[pl.Expr, pl.Expr]]:
         (
             ((pl.col("segment_class") == A_CLASS) | (pl.col("potential_class") == HIGH_POTENTIAL)).fill_null(False),
             pl.format(
-                "neither A-class (class {}) nor HIGH potential (potential {})",
+                "neither A-class (class {}, {} of revenue) nor HIGH potential (potential {}, value {})",
                 pl.col("segment_class").fill_null("n/a"),
+                percent_expr(pl.col("revenue_share")).fill_null("0.00 %"),
                 pl.col("potential_class").fill_null("n/a"),
+                fixed(pl.col("potential_value")).fill_null("n/a"),
             ),
         ),
     ]

@@ -48,7 +48,10 @@ def test_a_class_or_high_potential_is_required(make_segments, settings: KamSetti
 
     assert result["A_LOW"][0] is True
     assert result["C_HIGH"][0] is True
-    assert result["B_MEDIUM"] == (False, "neither A-class (class B) nor HIGH potential (potential MEDIUM)")
+    assert result["B_MEDIUM"] == (
+        False,
+        "neither A-class (class B, 10.00 % of revenue) nor HIGH potential (potential MEDIUM, value 100000.00)",
+    )
 
 
 def test_strategic_industries_restrict_eligibility_only_when_listed(make_segments) -> None:
@@ -76,7 +79,7 @@ def test_every_failed_rule_is_listed(make_segments, settings: KamSettings) -> No
     assert result["POOR"] == (
         False,
         "margin 5.00 % below the 10.00 % minimum (cost known for 100.00 % of revenue); "
-        "neither A-class (class C) nor HIGH potential (potential LOW)",
+        "neither A-class (class C, 10.00 % of revenue) nor HIGH potential (potential LOW, value 100000.00)",
     )
     assert result["NO_REVENUE"][0] is False
     assert result["NO_REVENUE"][1].startswith("no revenue in the trailing window (revenue_t12m 0.00)")

@@ -100,6 +100,7 @@ def segments(make_segments) -> pl.DataFrame:
         ),
         dict(
             customer_id="C5",
+            revenue_share=500 / 14_500,
             region="North",
             owner_id="A1",
             revenue_t12m=500_000,
@@ -212,7 +213,7 @@ def test_candidates(segments, managers, settings: KamSettings) -> None:
     )
     assert reasons["C5"] == (
         "Deselected: not eligible: margin 5.00 % below the 10.00 % minimum (cost known for 90.00 % of revenue); "
-        "neither A-class (class C) nor HIGH potential (potential LOW)."
+        "neither A-class (class C, 3.45 % of revenue) nor HIGH potential (potential LOW, value 200000.00)."
     )
     assert reasons["C6"].startswith(
         "Review: would be deselected (not eligible: no revenue in the trailing window (revenue_t12m 0.00); "

@@ -1,0 +1,104 @@
+"""The bundled sample (`make run`'s data) reads like a company: the KAM decisions,
+the hours plan and the threat list a sales leader would sign (issue 13's acceptance).
+
+Runs the real job once on the default-size sample, so it is the slowest test of
+its kind; every assertion is a property of the published warehouse.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.definitions import defs
+from assets.nightly import JOB_NAME, as_of_run_config
+from tools.sample_data import DEFAULT_AS_OF, generate
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    root = tmp_path_factory.mktemp("bundled")
+    landing = generate(root / "landing").out  # the defaults `make run` uses
+    path = root / "bi" / "kam.duckdb"
+    config = as_of_run_config(DEFAULT_AS_OF.isoformat(), landing_dir=str(landing), warehouse_path=str(path))
+    config["resources"]["settings"]["config"]["overrides"] = {"paths.data_docs_dir": str(root / "docs")}
+    result = (
+        defs().resolve_job_def(JOB_NAME).execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=config)
+    )
+    assert result.success
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    return con.execute(sql).fetchone()
+
+
+def test_key_accounts_still_among_the_top_customers_and_eligible_are_kept(warehouse) -> None:
+    strays = one(
+        warehouse,
+        """
+        WITH ranked AS (
+            SELECT customer_id, rank() OVER (ORDER BY revenue_t12m DESC) AS revenue_rank FROM marts.customer_segments
+        )
+        SELECT count(*) FILTER (WHERE c.proposed_decision <> 'KEEP'), count(*)
+        FROM marts.kam_candidates AS c JOIN ranked USING (customer_id)
+        WHERE c.is_current_key_account AND c.eligible AND ranked.revenue_rank <= 25
+        """,
+    )
+    assert strays[1] >= 10 and strays[0] == 0
+
+
+def test_review_changes_stay_within_capacity_and_the_turnover_cap(warehouse) -> None:
+    seats, cap, proposed_add = one(
+        warehouse, "SELECT max_key_accounts, turnover_seats, proposed_add FROM marts.kam_programme"
+    )
+    kept_or_added = one(
+        warehouse, "SELECT count(*) FROM marts.kam_candidates WHERE proposed_decision IN ('KEEP', 'ADD')"
+    )[0]
+    replaced = one(warehouse, "SELECT count(*) FROM marts.kam_candidates WHERE decision_reason LIKE '%replaced by%'")[0]
+    assert kept_or_added <= seats and replaced <= cap and proposed_add > 0
+    assert (
+        one(warehouse, "SELECT count(*) FROM marts.kam_candidates WHERE decision_reason NOT SIMILAR TO '.*[0-9].*'")[0]
+        == 0
+    )
+
+
+def test_account_managers_are_loaded_like_a_real_team(warehouse) -> None:
+    mean, over, under, overdrawn = one(
+        warehouse,
+        """
+        SELECT avg(utilisation), count(*) FILTER (WHERE load_status = 'OVER'),
+               count(*) FILTER (WHERE load_status = 'UNDER'), count(*) FILTER (WHERE allocated_hours > capacity_hours)
+        FROM marts.account_manager_load WHERE role = 'AM'
+        """,
+    )
+    assert 0.8 <= mean <= 1.1
+    assert over >= 1 and under >= 1 and overdrawn == 0
+    assert one(warehouse, "SELECT count(*) FROM marts.capacity_gap WHERE gap_fte IS NULL")[0] == 0
+
+
+def test_at_risk_is_an_exception_list_and_dormant_is_split(warehouse) -> None:
+    share = one(
+        warehouse,
+        "SELECT avg(at_risk::INT) FROM marts.customer_segments WHERE segment_class IN ('A', 'B')",
+    )[0]
+    assert share < 0.15
+    tiers = dict(warehouse.execute("SELECT tier, count(*) FROM marts.customer_segments GROUP BY 1").fetchall())
+    assert tiers.get("LAPSED", 0) > 0 and tiers.get("PROSPECT", 0) > 0 and "DORMANT" not in tiers
+
+
+def test_the_programme_return_uses_a_prior_period_control_group(warehouse) -> None:
+    key, control, roi, as_of = one(
+        warehouse, "SELECT key_accounts, control_customers, roi, as_of_date FROM marts.kam_programme"
+    )
+    assert key > 0 and control > 0 and roi is not None
+    assert as_of == DEFAULT_AS_OF and isinstance(as_of, date)
+
+
+def test_the_sample_is_the_one_make_run_uses() -> None:
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    assert f"SAMPLE_AS_OF := {DEFAULT_AS_OF.isoformat()}" in makefile
