@@ -620,6 +620,8 @@ def _crm_accounts(rng: np.random.Generator, n: int, kams: pl.DataFrame, as_of: d
     top_at = np.cumsum(sizes) - sizes
 
     group_weight = (rng.pareto(PARETO_SHAPE, groups) + 1.0) * sizes**0.3
+    if groups > 1:  # no single customer dwarfs all others: at most twice the second largest
+        group_weight = np.minimum(group_weight, 2 * np.sort(group_weight)[-2])
     raw_share = rng.gamma(0.8, size=n) * np.where(top, 2.0, 1.0)
     size_signal = group_weight[group] * raw_share / np.bincount(group, raw_share)[group]
     customer = rng.random(n) >= np.where(sizes[group] == 1, 0.06, 0.12)  # the rest are prospects
