@@ -15,15 +15,15 @@ COMMENT ON VIEW bi.current_segmentation IS 'Current segmentation with the owner'
 
 CREATE VIEW bi.kam_decisions AS
 SELECT
-    c.decision, c.customer_id, c.customer_name, s.region, s.owner_id, m.name AS owner_name,
-    s.tier, s.abc_class, s.potential_class, s.revenue_t12m, s.margin_pct,
+    c.decision, c.proposed_decision, c.review_date, c.customer_id, c.customer_name, s.region, s.owner_id,
+    m.name AS owner_name, s.tier, s.abc_class, s.potential_class, s.revenue_t12m, s.margin_pct,
     c.score, c.selection_score, c.selection_rank, c.eligible, c.is_current_key_account,
     c.decision_reason, c.ineligible_reason, c.as_of_date
 FROM marts.kam_candidates AS c
 JOIN marts.customer_segments AS s USING (customer_id)
 LEFT JOIN staging.account_managers AS m ON m.owner_id = s.owner_id
-WHERE c.decision <> 'NONE';
-COMMENT ON VIEW bi.kam_decisions IS 'Customers with a KAM decision other than NONE (KEEP, ADD, REVIEW, DESELECT, WATCH) and the reasons with figures.';
+WHERE c.decision <> 'NONE' OR c.proposed_decision <> 'NONE';
+COMMENT ON VIEW bi.kam_decisions IS 'Customers with a KAM decision or a proposal for the next review other than NONE (KEEP, ADD, REVIEW, DESELECT, WATCH) and the reasons with figures.';
 
 CREATE VIEW bi.manager_load AS
 SELECT owner_id, name, role, region, customers, required_hours, capacity_hours, utilisation, load_status, as_of_date
