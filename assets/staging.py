@@ -24,7 +24,6 @@ from assets.tables import PER_EXTRACT_TABLES, Tables, asset_key, warehouse_asset
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.arrival import evaluate_landing
 from kam_pipeline.ingest.contract import EXTRACTS, Extract
-from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import RULE_GROUPS
 from kam_pipeline.ingest.staging import (
     StagedExtract,
@@ -163,11 +162,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             {"extract": extract.name},
         )
         rows_accepted = tables.stage_view(
-            extract.table,
-            version=staged.fingerprint,
-            parquet=staged.parsed,
-            columns=[SOURCE_FILE, SOURCE_ROW, *extract.column_names],
-            extract=extract.name,
+            extract.staging_table, version=staged.fingerprint, parquet=staged.parsed, extract=extract.name
         )
         counts = reconciliation(staged, rows_accepted, run_id, run.as_of)
         tables.replace_rows("quality.reconciliation", counts, {"run_id": run_id, "extract": extract.name})
@@ -192,7 +187,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5).collect())),
                 "files_parsed_from_cache": staged.cache_hits,
                 "validated_by_run": validation.run_id,
-                "data_docs": dg.MetadataValue.url(validation.data_docs),
+                **({"data_docs": dg.MetadataValue.url(validation.data_docs)} if validation.data_docs else {}),
             },
         )
         yield dg.AssetCheckResult(

@@ -21,6 +21,7 @@ import polars as pl
 from assets.resources import SettingsResource
 from kam_pipeline.ingest.contract import EXTRACTS
 from kam_pipeline.settings import Settings
+from kam_pipeline.table_spec import Table
 from kam_pipeline.warehouse import database
 from kam_pipeline.warehouse.ddl import declaration
 from kam_pipeline.warehouse.invoice_days import invoice_days
@@ -106,10 +107,10 @@ class Tables:
         self._may_write(table)
         database.replace_rows(self.con, table, _as_declared(table, frame), key)
 
-    def stage_view(self, table: str, **kwargs: Any) -> int:
-        """Make `table` the view over an extract's accepted rows (database.stage_view)."""
-        self._may_write(table)
-        return database.stage_view(self.con, table, run_id=self.run_id, **kwargs)
+    def stage_view(self, spec: Table, **kwargs: Any) -> int:
+        """Make the staging table `spec` the view over an extract's accepted rows (database.stage_view)."""
+        self._may_write(spec.name)
+        return database.stage_view(self.con, spec, run_id=self.run_id, **kwargs)
 
 
 def _as_declared(table: str, frame: pl.DataFrame) -> pl.DataFrame:

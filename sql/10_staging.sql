@@ -67,6 +67,30 @@ COMMENT ON COLUMN staging.crm_accounts.competitive_position IS '1-5, 5 = we are 
 COMMENT ON COLUMN staging.crm_accounts.is_key_account IS 'Currently in the key account programme.';
 COMMENT ON COLUMN staging.crm_accounts.key_account_since IS 'Date the account entered the programme.';
 
+CREATE TABLE staging.kam_overrides (
+    _source_file VARCHAR,
+    _source_row  BIGINT,
+    override_id  VARCHAR,
+    account_id   VARCHAR,
+    action       VARCHAR,
+    tier         VARCHAR,
+    reason       VARCHAR,
+    approved_by  VARCHAR,
+    valid_from   DATE,
+    valid_until  DATE
+);
+COMMENT ON TABLE staging.kam_overrides IS 'Decisions of the KAM committee that overrule the ranking: include or exclude a customer, or force its tier, with the reason, the approver and the validity. Optional: no file means no overrides. Accepted rows only.';
+COMMENT ON COLUMN staging.kam_overrides._source_file IS 'Landing file the row was read from, relative to the landing directory.';
+COMMENT ON COLUMN staging.kam_overrides._source_row IS 'Data row number in that file (header not counted; line = row + 1).';
+COMMENT ON COLUMN staging.kam_overrides.override_id IS 'Id of the override in the CRM.';
+COMMENT ON COLUMN staging.kam_overrides.account_id IS 'CRM account it is about; it applies to the account''s group.';
+COMMENT ON COLUMN staging.kam_overrides.action IS '`INCLUDE` (key account), `EXCLUDE` (never key account) or `TIER` (force a tier).';
+COMMENT ON COLUMN staging.kam_overrides.tier IS 'The tier a TIER override forces; empty otherwise.';
+COMMENT ON COLUMN staging.kam_overrides.reason IS 'Why the committee overrules the ranking (required, not blank).';
+COMMENT ON COLUMN staging.kam_overrides.approved_by IS 'Who approved the override.';
+COMMENT ON COLUMN staging.kam_overrides.valid_from IS 'First day the override applies.';
+COMMENT ON COLUMN staging.kam_overrides.valid_until IS 'Last day it applies; required for INCLUDE and TIER, open-ended EXCLUDE.';
+
 CREATE TABLE staging.erp_customers (
     _source_file    VARCHAR,
     _source_row     BIGINT,

@@ -14,6 +14,7 @@ EXPECTED_ASSETS = {
     "staging/account_managers",
     "staging/crm_accounts",
     "staging/erp_customers",
+    "staging/kam_overrides",
     "staging/fx_rates",
     "staging/invoice_lines",
     "staging/opportunities",

@@ -53,7 +53,7 @@ import calendar
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,7 +61,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from kam_pipeline.ingest.contract import EXTRACTS, Extract
+from kam_pipeline.ingest.contract import EXTRACTS, EXTRACTS_BY_NAME, Extract
 from tools import sample_defects
 
 Format = Literal["csv", "parquet"]
@@ -429,10 +429,12 @@ def build_world(*, seed: int, accounts: int, invoice_lines: int, as_of: date) ->
     )
     crm = _wallets(rng, crm, groups, **account_revenue)
     managers, crm = _staff(rng, crm, kams)
+    overrides = _overrides(crm, as_of)
     opportunities = _opportunities(rng, crm, groups, eur_per_unit[:, -1], as_of)
     tables = {
         "fx_rates": _fx_rates(months, eur_per_unit),
         "account_managers": managers,
+        "kam_overrides": overrides,
         "crm_accounts": crm.select(pl.exclude("^_.*$")).sort("account_id"),
         "erp_customers": customer_frame,
         "opportunities": opportunities,
@@ -731,6 +733,49 @@ def _key_groups(rng: np.random.Generator, ranked: np.ndarray) -> tuple[np.ndarra
     pool = ranked[39:120] if ranked.size >= 60 else ranked[round(wanted / 0.8) : 120]
     demote = rng.choice(pool, min(int(rng.integers(3, 5)), ranked.size // 30, pool.size), replace=False)
     return obvious, demote
+
+
+def _overrides(crm: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The KAM committee's overrides: one of each status the method knows (docs/methodology.md §K5.8).
+
+    Picked by the groups' revenue: a mid-sized group the ranking would not
+    pick is INCLUDEd (a strategic partnership, expiring within the month), a
+    small one is EXCLUDEd though the ranking would not pick it either (no
+    effect), an expired INCLUDE, a TIER override that starts next month, and
+    an INCLUDE and an EXCLUDE on two accounts of one group (a conflict).
+    """
+    top = crm.filter(pl.col("parent_account_id").is_null() & ~pl.col("is_key_account"))
+    revenue = crm.group_by("_group").agg(pl.col("_revenue").sum().alias("_group_revenue"))
+    ranked = top.join(revenue, on="_group").sort("_group_revenue", "account_id", descending=[True, False])
+    ranked = ranked.filter(pl.col("_group_revenue") > 0)
+    n = ranked.height
+    if n < 12:
+        return pl.DataFrame(schema=EXTRACTS_BY_NAME["kam_overrides"].schema)
+    ids = ranked.get_column("account_id")
+    pick = {
+        name: ids[min(round(n * share), n - 1)]
+        for name, share in {"include": 0.12, "exclude": 0.6, "expired": 0.05, "future": 0.3}.items()
+    }
+    group_size = crm.group_by("_group").len()
+    multi = ranked.join(group_size.filter(pl.col("len") > 1), on="_group").get_column("_group")
+    conflict_group = multi[min(2, multi.len() - 1)] if multi.len() else ranked.get_column("_group")[n // 2]
+    conflict = crm.filter(pl.col("_group") == conflict_group).sort("account_id").get_column("account_id")
+    day = timedelta(days=1)
+    rows = [
+        ("O-0001", pick["include"], "INCLUDE", None, "Strategic partnership: joint product development",
+         "KAM committee", as_of - 60 * day, as_of + 20 * day),
+        ("O-0002", pick["exclude"], "EXCLUDE", None, "In litigation over a quality claim",
+         "Head of Sales", as_of - 30 * day, None),
+        ("O-0003", pick["expired"], "INCLUDE", None, "Pilot of the new service model",
+         "KAM committee", as_of - 400 * day, as_of - 10 * day),
+        ("O-0004", pick["future"], "TIER", "STRATEGIC", "Reference customer for the new product line",
+         "KAM committee", as_of + 20 * day, as_of + 200 * day),
+        ("O-0005", conflict[0], "INCLUDE", None, "Group-wide framework agreement",
+         "Regional director", as_of - 15 * day, as_of + 180 * day),
+        ("O-0006", conflict[-1], "EXCLUDE", None, "Subsidiary in insolvency proceedings",
+         "Credit management", as_of - 5 * day, None),
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=EXTRACTS_BY_NAME["kam_overrides"].schema, orient="row")
 
 
 def _key_account_owners(

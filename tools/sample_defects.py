@@ -94,6 +94,12 @@ def row_defects(as_of: date) -> dict[str, tuple[RowDefect, ...]]:
     """
     future = (as_of + timedelta(days=45)).isoformat()
     german_date = (as_of - timedelta(days=200)).strftime("%d.%m.%Y")
+    tier_override = {  # a well-formed TIER override, for the defects that need one around them
+        "action": "TIER",
+        "tier": "CORE",
+        "valid_from": as_of.isoformat(),
+        "valid_until": (as_of + timedelta(days=90)).isoformat(),
+    }
     ragged = (
         RowDefect("parse.ragged", ragged="many"),
         RowDefect("parse.ragged", ragged="few"),
@@ -187,6 +193,32 @@ def row_defects(as_of: date) -> dict[str, tuple[RowDefect, ...]]:
             RowDefect("parse.type", {"amount": "12 500.00"}, "amount"),
             RowDefect("parse.type", {"probability": "75%"}, "probability"),
             RowDefect("parse.type", {"close_date": f"{as_of.year}-02-30"}, "close_date"),
+            *ragged,
+        ),
+        "kam_overrides": (
+            RowDefect("kam_overrides.override_id.unique", duplicate=True),
+            RowDefect("kam_overrides.action.allowed", {"action": "KEEP", "tier": None}, "action"),
+            RowDefect("kam_overrides.tier.allowed", {**tier_override, "tier": "GOLD"}, "tier"),
+            RowDefect("kam_overrides.tier.required", {**tier_override, "tier": None}, "tier"),
+            RowDefect("kam_overrides.reason.not_blank", {"reason": "   "}, "reason"),
+            RowDefect(
+                "kam_overrides.valid_until.required",
+                {**tier_override, "action": "INCLUDE", "tier": None, "valid_until": None},
+                "valid_until",
+            ),
+            RowDefect(
+                "kam_overrides.valid_until.not_before_valid_from",
+                {
+                    **tier_override,
+                    "action": "EXCLUDE",
+                    "tier": None,
+                    "valid_until": (as_of - timedelta(days=30)).isoformat(),
+                },
+                "valid_until",
+            ),
+            RowDefect("kam_overrides.account_id.exists", {"account_id": "A0999997"}, "account_id"),
+            *_empty("kam_overrides"),
+            RowDefect("parse.type", {"valid_from": german_date}, "valid_from"),
             *ragged,
         ),
     }

@@ -6,7 +6,7 @@ evaluation whether to start `kam_nightly`. How an evaluation decides:
 1. The set is every file the contract's patterns match in the landing
    directory, except names starting with `.` or `_` (hidden files, the
    `_SUCCESS` marker): exactly the files a run reads (kam_pipeline.ingest.landing).
-2. Complete: every extract has at least one file.
+2. Complete: every extract has at least one file (optional extracts may be missing).
 3. Not in transfer: no file with a temporary suffix (`.tmp`, `.part`, ...)
    matches a pattern. Copy tools write those and rename them when done; the
    run would reject them as an unsupported file type anyway.
@@ -108,7 +108,7 @@ def scan_landing(landing_dir: Path) -> LandingScan:
                 continue
             files[rel] = LandingFile(rel, info.st_size, info.st_mtime_ns)
             found = True
-        if not found:
+        if not found and not extract.optional:
             missing.append(extract.pattern)
     try:
         marker_mtime_ns: int | None = (landing_dir / MARKER).stat().st_mtime_ns

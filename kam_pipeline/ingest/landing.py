@@ -15,7 +15,8 @@ def extract_files(extract: Extract, landing_dir: Path) -> list[Path]:
 
     Hidden files and markers (`_SUCCESS`, `_defects.json`) are ignored; any
     other file with an unsupported suffix is an error rather than silently
-    skipped, because a `.xlsx` dropped by mistake would otherwise vanish.
+    skipped, because a `.xlsx` dropped by mistake would otherwise vanish. An
+    optional extract without a file has no files (and no rows).
     """
     if not landing_dir.is_dir():
         raise ExtractError(str(landing_dir), "landing directory not found", "a folder with erp/ and crm/ extracts")
@@ -25,6 +26,8 @@ def extract_files(extract: Extract, landing_dir: Path) -> list[Path]:
     for path in candidates:
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise ExtractError(str(path), f"unsupported file type {path.suffix!r}", "CSV (.csv) or Parquet (.parquet)")
+    if not candidates and extract.optional:
+        return []
     if not candidates:
         raise ExtractError(
             str(landing_dir / extract.pattern),

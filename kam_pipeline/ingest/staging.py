@@ -56,7 +56,9 @@ class StagedExtract:
 def accepted_rows(extract: Extract, parsed: list[Path], rejected: pl.DataFrame) -> pl.LazyFrame:
     """Parsed rows that are not in quarantine: the one definition of "accepted"
     (`warehouse.stage_view` states it in SQL for DuckDB readers). Without
-    rejections there is nothing to join."""
+    rejections there is nothing to join; without files there are no rows."""
+    if not parsed:
+        return extract.staging_table.empty().lazy()
     rows = pl.scan_parquet(parsed)
     if not rejected.is_empty():
         keys = rejected.select(pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW))
@@ -195,7 +197,12 @@ def validate_with_suite(
 ) -> StoredValidation:
     """Run the extract's Great Expectations suite on the check sample, write
     its Data Docs into `docs_dir`, and store the outcome with the quarantine
-    for runs that see the same inputs (validation_store)."""
+    for runs that see the same inputs (validation_store). An optional extract
+    without files has nothing to validate: no outcomes, no Data Docs."""
+    if not staged.parsed:
+        validation = StoredValidation(staged.fingerprint, staged.rejected, [], "", run_id)
+        save(staged.cache_dir, validation)
+        return validation
     outcomes = run_suite(
         staged.extract,
         check_sample(staged.extract, staged.parsed, max_rows, staged.context),

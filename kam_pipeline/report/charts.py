@@ -32,9 +32,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from kam_pipeline.figures import count, money, percent, short_amount
+from kam_pipeline.ingest.contract.extracts import TIERS
 from kam_pipeline.kam.load import BALANCED, OVER, UNDER
 from kam_pipeline.kam.migration import GONE, NEW
-from kam_pipeline.segmentation.tiers import TIERS
 
 #: Image size: 900 × 550 pixels.
 FIGURE_INCHES = (9.0, 5.5)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from kam_pipeline.ingest.contract.extracts import TIERS
 from kam_pipeline.segmentation.amounts import ratio
 from kam_pipeline.segmentation.pareto import in_universe
 from kam_pipeline.segmentation.tables import SEGMENT_SUMMARY
-from kam_pipeline.segmentation.tiers import TIERS
 
 #: Summary level → the customer_segments column it groups by (None: everyone).
 LEVELS: dict[str, str | None] = {"GLOBAL": None, "REGION": "region", "COUNTRY": "country_code", "OWNER": "owner_id"}

@@ -9,8 +9,6 @@ from kam_pipeline.segmentation.pareto import OUTSIDE
 from kam_pipeline.segmentation.potential import PIPELINE, UNKNOWN
 from kam_pipeline.settings import SegmentationSettings
 
-#: Tiers from most to least attention (also the order of the summary).
-TIERS = ("STRATEGIC", "CORE", "DEVELOP", "MAINTAIN", "SERVE_EFFICIENTLY", "LAPSED", "PROSPECT")
 #: Customers without positive revenue in the window: bought before, or never.
 LAPSED, PROSPECT = "LAPSED", "PROSPECT"
 

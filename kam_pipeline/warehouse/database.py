@@ -21,6 +21,7 @@ import polars as pl
 from kam_pipeline.ingest.contract.extracts import REJECTED_FILE, REJECTED_ROW, SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.settings import Settings
 from kam_pipeline.sql_literals import file_list, literal
+from kam_pipeline.table_spec import Table, duckdb_type
 
 SCHEMAS = ("staging", "quality", "marts", "history", "meta")
 VERSIONS = "meta.table_versions"
@@ -121,11 +122,10 @@ def _recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int] | N
 
 def stage_view(
     con: duckdb.DuckDBPyConnection,
-    table: str,
+    spec: Table,
     version: str,
     run_id: str,
     parquet: list[Path],
-    columns: list[str],
     extract: str,
 ) -> int:
     """Make `table` the accepted rows of `extract`: a view over its parsed
@@ -137,15 +137,21 @@ def stage_view(
     the published file, and not also in the working database. `version` (a
     digest of everything the rows derive from) and the row count are recorded
     in meta.table_versions; the rows are counted only when the version
-    changes. Returns the row count."""
-    files = file_list(parquet)
+    changes. An optional extract without files is an empty view of the
+    declared columns and types (`spec`). Returns the row count."""
+    table = spec.name
     if relations(con).get(table) == "table":  # a working database written before staging became views
         con.execute(f"DROP TABLE {table}")
-    con.execute(
-        f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(columns)} FROM read_parquet({files}) AS p "
-        f"ANTI JOIN (SELECT {REJECTED_FILE}, {REJECTED_ROW} FROM quality.rejected_rows WHERE extract = "
-        f"{literal(extract)}) AS x ON x.{REJECTED_FILE} = p.{SOURCE_FILE} AND x.{REJECTED_ROW} = p.{SOURCE_ROW}"
-    )
+    if not parquet:
+        typed_nulls = ", ".join(f"CAST(NULL AS {duckdb_type(c.dtype)}) AS {c.name}" for c in spec.columns)
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {typed_nulls} WHERE false")
+    else:
+        con.execute(
+            f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(spec.column_names)} "
+            f"FROM read_parquet({file_list(parquet)}) AS p "
+            f"ANTI JOIN (SELECT {REJECTED_FILE}, {REJECTED_ROW} FROM quality.rejected_rows WHERE extract = "
+            f"{literal(extract)}) AS x ON x.{REJECTED_FILE} = p.{SOURCE_FILE} AND x.{REJECTED_ROW} = p.{SOURCE_ROW}"
+        )
     recorded = _recorded(con, table)
     if recorded and recorded[0] == version:
         return recorded[1]

@@ -19,9 +19,11 @@ from kam_pipeline.ingest.contract.rules import (
     Between,
     Matches,
     NotAfterAsOf,
+    NotBefore,
     NotNull,
     OneOf,
     References,
+    RequiredWhen,
     Rule,
     RuleContext,
     UniqueKey,
@@ -70,6 +72,7 @@ class Extract(table_spec.HasColumns):
     rules: tuple[Rule, ...]
     many_files: bool = False
     may_be_empty: bool = False  # an empty file is valid (no opportunities, no foreign currency)
+    optional: bool = False  # the extract may be missing altogether (no file means no rows)
     freshness_column: str | None = None  # its newest date shows whether the export is stale
 
     @property
@@ -187,6 +190,58 @@ CRM_ACCOUNTS = Extract(
     ),
 )
 
+#: Actions of a KAM override (methodology §K5.8).
+OVERRIDE_ACTIONS = ("INCLUDE", "EXCLUDE", "TIER")
+#: The tiers of the segmentation, from most to least attention (§S10): what a
+#: TIER override may force, declared here because the contract checks it.
+TIERS = ("STRATEGIC", "CORE", "DEVELOP", "MAINTAIN", "SERVE_EFFICIENTLY", "LAPSED", "PROSPECT")
+
+KAM_OVERRIDES = Extract(
+    name="kam_overrides",
+    system="crm",
+    pattern="crm/kam_overrides.*",
+    description=(
+        "Decisions of the KAM committee that overrule the ranking: include or exclude a customer, or force its "
+        "tier, with the reason, the approver and the validity. Optional: no file means no overrides."
+    ),
+    columns=(
+        Column("override_id", pl.String, "Id of the override in the CRM."),
+        Column("account_id", pl.String, "CRM account it is about; it applies to the account's group."),
+        Column("action", pl.String, "`INCLUDE` (key account), `EXCLUDE` (never key account) or `TIER` (force a tier)."),
+        Column("tier", pl.String, "The tier a TIER override forces; empty otherwise.", False),
+        Column("reason", pl.String, "Why the committee overrules the ranking (required, not blank)."),
+        Column("approved_by", pl.String, "Who approved the override."),
+        Column("valid_from", pl.Date, "First day the override applies."),
+        Column(
+            "valid_until", pl.Date, "Last day it applies; required for INCLUDE and TIER, open-ended EXCLUDE.", False
+        ),
+    ),
+    key=("override_id",),
+    optional=True,
+    may_be_empty=True,
+    rules=(
+        UniqueKey(name="kam_overrides.override_id.unique", column="override_id", columns=("override_id",)),
+        OneOf(name="kam_overrides.action.allowed", column="action", values=OVERRIDE_ACTIONS),
+        OneOf(name="kam_overrides.tier.allowed", column="tier", values=TIERS),
+        Matches(
+            name="kam_overrides.reason.not_blank",
+            column="reason",
+            pattern=r"\S",
+            expects="reason must not be blank",
+            group="completeness",
+        ),
+        RequiredWhen(name="kam_overrides.tier.required", column="tier", when_column="action", when_values=("TIER",)),
+        RequiredWhen(
+            name="kam_overrides.valid_until.required",
+            column="valid_until",
+            when_column="action",
+            when_values=("INCLUDE", "TIER"),
+        ),
+        NotBefore(name="kam_overrides.valid_until.not_before_valid_from", column="valid_until", other="valid_from"),
+        References(name="kam_overrides.account_id.exists", column="account_id", target="crm_accounts"),
+    ),
+)
+
 ERP_CUSTOMERS = Extract(
     name="erp_customers",
     system="erp",
@@ -298,6 +353,7 @@ EXTRACTS: tuple[Extract, ...] = (
     FX_RATES,
     ACCOUNT_MANAGERS,
     CRM_ACCOUNTS,
+    KAM_OVERRIDES,
     ERP_CUSTOMERS,
     INVOICE_LINES,
     OPPORTUNITIES,

@@ -165,6 +165,7 @@ class Matches(Rule):
     """The value must match a regular expression (format rules such as `YYYY-MM`)."""
 
     pattern: str = ""
+    expects: str | None = None  # wording for people, instead of the pattern
     group: str = "allowed_values"
 
     def violation(self, ctx: RuleContext) -> pl.Expr:
@@ -175,7 +176,50 @@ class Matches(Rule):
         return _gxe().ExpectColumnValuesToMatchRegex(column=self.column, regex=self.pattern)
 
     def describe(self) -> str:
-        return f"{self.column} must match {self.pattern}"
+        return self.expects or f"{self.column} must match {self.pattern}"
+
+
+@dataclass(frozen=True)
+class RequiredWhen(Rule):
+    """The value must be present on rows where `when_column` is one of `when_values`
+    (for example an end date for overrides that must expire)."""
+
+    when_column: str = ""
+    when_values: tuple[str, ...] = ()
+    group: str = "completeness"
+
+    def violation(self, ctx: RuleContext) -> pl.Expr:
+        applies = pl.col(self.when_column).is_in(list(self.when_values)).fill_null(False)
+        return applies & pl.col(self.column).is_null()
+
+    def expectation(self, ctx: RuleContext) -> Expectation:
+        return _gxe().ExpectColumnValuesToNotBeNull(
+            column=self.column,
+            row_condition=f"{self.when_column} in {list(self.when_values)!r}",
+            condition_parser="pandas",
+        )
+
+    def describe(self) -> str:
+        return f"{self.column} must not be empty when {self.when_column} is {' or '.join(self.when_values)}"
+
+
+@dataclass(frozen=True)
+class NotBefore(Rule):
+    """A date must not be before another date of the same row (when both are present)."""
+
+    other: str = ""
+    group: str = "dates"
+
+    def violation(self, ctx: RuleContext) -> pl.Expr:
+        return (pl.col(self.column) < pl.col(self.other)).fill_null(False)
+
+    def expectation(self, ctx: RuleContext) -> Expectation:
+        return _gxe().ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=self.column, column_B=self.other, or_equal=True, ignore_row_if="either_value_is_missing"
+        )
+
+    def describe(self) -> str:
+        return f"{self.column} must not be before {self.other}"
 
 
 @dataclass(frozen=True)
