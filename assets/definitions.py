@@ -19,7 +19,15 @@ from datetime import timedelta
 import dagster as dg
 
 from assets.alerts import failure_alert_sensor
-from assets.kam import allocation, gap, kam_candidates, kam_programme, manager_load, tier_migration_matrix
+from assets.kam import (
+    allocation,
+    gap,
+    kam_candidates,
+    kam_overrides,
+    kam_programme,
+    manager_load,
+    tier_migration_matrix,
+)
 from assets.metadata import with_warehouse_metadata
 from assets.nightly import build_nightly_schedule, nightly_job
 from assets.publish import published_warehouse
@@ -34,6 +42,7 @@ MART_ASSETS = [
     customer_segments,
     segment_summary,
     kam_candidates,
+    kam_overrides,
     allocation,
     manager_load,
     gap,

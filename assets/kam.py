@@ -1,8 +1,10 @@
-"""KAM decisions: candidates and decisions, resource allocation, account-manager
-load, the programme's return per snapshot, and tier migration
-(docs/methodology.md, §K1–§K10)."""
+"""KAM decisions: candidates and decisions, the committee's overrides, resource
+allocation, account-manager load, the programme's return per snapshot, and
+tier migration (docs/methodology.md, §K1–§K10)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
@@ -17,49 +19,125 @@ from kam_pipeline.kam import (
     select_key_accounts,
     tier_migration,
 )
+from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection, forced_tiers, override_status
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
 MANAGERS = "staging.account_managers"
+OVERRIDES = "marts.kam_overrides"
+OVERRIDE_INPUTS = ["staging.kam_overrides", "staging.crm_accounts"]
+OVERRIDES_CHECK = "overrides_need_attention"
+CAPACITY_CHECK = "includes_within_capacity"
 KAM_ASSET = {"group_name": "kam", "kinds": {"duckdb", "polars"}, "tags": {"stage": "decide"}}
 LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "allocated_hours", "capacity_hours", "load_status"]
 
 
+def _overrides_in_force(tables: Tables) -> pl.DataFrame:
+    """The committee's overrides with their status on the run's as-of date (kam.overrides)."""
+    return override_status(tables.read("staging.kam_overrides"), tables.read("staging.crm_accounts"), tables.settings)
+
+
 @warehouse_asset(
     CANDIDATES,
-    reads=[SEGMENTS, MANAGERS],
+    reads=[SEGMENTS, MANAGERS, *OVERRIDE_INPUTS],
     writes=["history.kam_candidates"],
-    description="Every customer with a KAM decision (KEEP, ADD, REVIEW, DESELECT, WATCH, NONE), its score, "
-    "eligibility and the reason with figures; KEEP + ADD never exceed the KAM team's capacity.",
+    description="Every customer with a KAM decision (KEEP, ADD, REVIEW, DESELECT, WATCH, NONE), its source "
+    "(RULE or OVERRIDE), score and the points of each factor, eligibility, how stable the selection is under "
+    "small changes of the weights, and the reason with figures; KEEP + ADD stay within the KAM team's capacity "
+    "unless INCLUDE overrides alone exceed it.",
     **KAM_ASSET,
 )
 def kam_candidates(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
     run = tables.settings
-    candidates = select_key_accounts(tables.read(SEGMENTS), tables.read(MANAGERS), run.kam)
+    candidates = select_key_accounts(
+        tables.read(SEGMENTS),
+        tables.read(MANAGERS),
+        run.kam,
+        overrides=forced_selection(_overrides_in_force(tables)),
+        currency=run.segmentation.reporting_currency,
+    )
     tables.replace(CANDIDATES, candidates)
     tables.replace_rows("history.kam_candidates", candidates, {"as_of_date": run.as_of})
     decided = candidates.filter(pl.col("decision") != "NONE").sort("selection_rank", nulls_last=True)
+    discuss = candidates.filter(pl.col("marginal") | (pl.col("decision_source") == "OVERRIDE"))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(candidates),
-            "decisions": dg.MetadataValue.json(dict(candidates.get_column("decision").value_counts().iter_rows())),
+            "decisions": dg.MetadataValue.json(_counts(candidates, "decision")),
+            "decision_source": dg.MetadataValue.json(_counts(candidates, "decision_source")),
+            "marginal_decisions": int(candidates.get_column("marginal").sum()),
             "decided": dg.MetadataValue.md(
-                markdown_table(decided.select("customer_id", "customer_name", "decision", "score", "decision_reason"))
+                markdown_table(
+                    decided.select(
+                        "customer_id", "customer_name", "decision", "score", "selection_stability", "decision_reason"
+                    )
+                )
+            ),
+            "to_discuss": dg.MetadataValue.md(
+                markdown_table(
+                    discuss.select("customer_id", "customer_name", "decision", "decision_source", "selection_stability")
+                )
             ),
         }
     )
 
 
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    return {str(k): int(v) for k, v in frame.get_column(column).value_counts().iter_rows()}
+
+
+@warehouse_asset(
+    OVERRIDES,
+    reads=[*OVERRIDE_INPUTS, SEGMENTS, CANDIDATES],
+    description="Every override of the KAM committee with its status on the as-of date: APPLIED, EXPIRED, "
+    "NOT_YET_VALID, CONFLICT or NO_EFFECT, and whether it expires soon.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            OVERRIDES_CHECK,
+            asset=OVERRIDES.split("."),
+            description="Warns on overrides in conflict and on overrides that expire within kam.override_expiry_days.",
+        )
+    ],
+    **KAM_ASSET,
+)
+def kam_overrides(
+    context: dg.AssetExecutionContext, tables: Tables
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    overrides = final_status(_overrides_in_force(tables), tables.read(CANDIDATES), tables.read(SEGMENTS))
+    tables.replace(OVERRIDES, overrides)
+    shown = ["override_id", "customer_id", "action", "status", "valid_until", "status_reason"]
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(overrides),
+            "status": dg.MetadataValue.json(_counts(overrides, "status")),
+            "overrides": dg.MetadataValue.md(markdown_table(overrides.select(shown))),
+        }
+    )
+    attention = overrides.filter((pl.col("status") == CONFLICT) | pl.col("expires_soon"))
+    yield dg.AssetCheckResult(
+        check_name=OVERRIDES_CHECK,
+        passed=attention.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{int((overrides['status'] == CONFLICT).sum())} in conflict, "
+        f"{int(overrides['expires_soon'].sum())} expiring soon",
+        metadata={"overrides": dg.MetadataValue.md(markdown_table(attention.select(shown)))},
+    )
+
+
 @warehouse_asset(
     "marts.resource_allocation",
-    reads=[SEGMENTS, CANDIDATES, MANAGERS],
+    reads=[SEGMENTS, CANDIDATES, MANAGERS, OVERRIDES],
     description="Per customer: coverage plan, yearly account-manager and KAM hours it needs, and the hours its "
     "managers' capacity covers in priority order.",
     **KAM_ASSET,
 )
 def allocation(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
     frame = resource_allocation(
-        tables.read(SEGMENTS), tables.read(CANDIDATES), tables.read(MANAGERS), tables.settings.kam
+        tables.read(SEGMENTS),
+        tables.read(CANDIDATES),
+        tables.read(MANAGERS),
+        tables.settings.kam,
+        tiers=forced_tiers(tables.read(OVERRIDES)),
     )
     tables.replace("marts.resource_allocation", frame)
     plans = frame.group_by("plan").agg(
@@ -113,17 +191,33 @@ def gap(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResu
     reads=[SEGMENTS, CANDIDATES, MANAGERS],
     description="One row per snapshot: key accounts and pending changes, a control group chosen on prior-period "
     "revenue, KAM cost, incremental margin and ROI (an estimate, see docs/methodology.md §K7.3).",
+    check_specs=[
+        dg.AssetCheckSpec(
+            CAPACITY_CHECK,
+            asset=["marts", "kam_programme"],
+            description="Warns when INCLUDE overrides alone exceed the seats (OVER_CAPACITY).",
+        )
+    ],
     **KAM_ASSET,
 )
-def kam_programme(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+def kam_programme(
+    context: dg.AssetExecutionContext, tables: Tables
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = tables.settings
     row = programme_return(tables.read(SEGMENTS), tables.read(CANDIDATES), tables.read(MANAGERS), run.kam)
     tables.replace_rows("marts.kam_programme", row, {"as_of_date": run.as_of})
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": tables.count("marts.kam_programme"),
             "this_snapshot": dg.MetadataValue.md(markdown_table(row.transpose(include_header=True))),
         }
+    )
+    facts = row.row(0, named=True)
+    yield dg.AssetCheckResult(
+        check_name=CAPACITY_CHECK,
+        passed=not facts["over_capacity"],
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{facts['override_includes']} INCLUDE overrides for {facts['max_key_accounts']} seats",
     )
 
 

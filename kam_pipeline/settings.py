@@ -110,6 +110,13 @@ class KamSettings(_Section):
     review_months: tuple[int, ...] = (3, 6, 9, 12)
     review_every_run: bool = False
     turnover_cap: float = 0.20
+    planned_kam_hours: dict[str, float] = Field(default_factory=dict)  # region -> hours of KAMs not yet hired
+    override_expiry_days: int = 30
+    # §K5.7 robustness of each decision
+    robustness_draws: int = 200
+    robustness_spread: float = 0.10
+    robustness_seed: int = 20261203
+    marginal_share: float = 0.10
     # §K6 coverage and load
     tier_hours: dict[str, float] = Field(
         default_factory=lambda: {

@@ -125,6 +125,20 @@ CREATE TABLE marts.kam_candidates (
     decision               VARCHAR,
     proposed_decision      VARCHAR,
     decision_reason        VARCHAR,
+    decision_source        VARCHAR,
+    override_id            VARCHAR,
+    override_action        VARCHAR,
+    rule_decision          VARCHAR,
+    rule_proposed_decision VARCHAR,
+    points_revenue         DOUBLE,
+    points_margin          DOUBLE,
+    points_potential       DOUBLE,
+    points_growth          DOUBLE,
+    points_position        DOUBLE,
+    points_to_cutoff       DOUBLE,
+    held_back_by           VARCHAR,
+    selection_stability    DOUBLE,
+    marginal               BOOLEAN,
     selection_rank         BIGINT,
     review_date            DATE,
     as_of_date             DATE
@@ -141,16 +155,63 @@ COMMENT ON COLUMN marts.kam_candidates.ineligible_reason IS 'Why not eligible, w
 COMMENT ON COLUMN marts.kam_candidates.is_current_key_account IS 'Any account of the group is a key account in the CRM today.';
 COMMENT ON COLUMN marts.kam_candidates.decision IS 'What holds now: at a review date the proposed decision; between reviews KEEP for every current key account, WATCH for proposed newcomers, NONE otherwise.';
 COMMENT ON COLUMN marts.kam_candidates.proposed_decision IS 'What the review on review_date would decide today: KEEP, ADD, REVIEW (grace period), DESELECT, WATCH or NONE, within capacity and the turnover cap.';
-COMMENT ON COLUMN marts.kam_candidates.decision_reason IS 'Sentence with the figures behind the decision and the proposal.';
+COMMENT ON COLUMN marts.kam_candidates.decision_reason IS 'Sentence with the figures behind the decision and the proposal: the override and what the ranking alone would do, the factor that held an eligible customer back, MARGINAL with its stability.';
+COMMENT ON COLUMN marts.kam_candidates.decision_source IS 'RULE: the ranking decided; OVERRIDE: an override changed the decision or the proposal (the customer''s own, or an INCLUDE whose seat it gave up).';
+COMMENT ON COLUMN marts.kam_candidates.override_id IS 'The INCLUDE or EXCLUDE override in force on the customer, if any.';
+COMMENT ON COLUMN marts.kam_candidates.override_action IS 'INCLUDE or EXCLUDE: the action of override_id.';
+COMMENT ON COLUMN marts.kam_candidates.rule_decision IS 'The decision the ranking alone gives (without any override).';
+COMMENT ON COLUMN marts.kam_candidates.rule_proposed_decision IS 'The proposal the ranking alone gives (without any override).';
+COMMENT ON COLUMN marts.kam_candidates.points_revenue IS 'Points the revenue factor contributes to the score: 100 x weight x factor / sum of weights.';
+COMMENT ON COLUMN marts.kam_candidates.points_margin IS 'Points the margin factor contributes to the score: 100 x weight x factor / sum of weights.';
+COMMENT ON COLUMN marts.kam_candidates.points_potential IS 'Points the potential factor contributes to the score: 100 x weight x factor / sum of weights.';
+COMMENT ON COLUMN marts.kam_candidates.points_growth IS 'Points the growth factor contributes to the score: 100 x weight x factor / sum of weights.';
+COMMENT ON COLUMN marts.kam_candidates.points_position IS 'Points the position factor contributes to the score: 100 x weight x factor / sum of weights.';
+COMMENT ON COLUMN marts.kam_candidates.points_to_cutoff IS 'cutoff_score - selection_score: points missing to the last seat of the ideal programme (<= 0: inside it); null outside the selection pool.';
+COMMENT ON COLUMN marts.kam_candidates.held_back_by IS 'The factor furthest below its maximum points (revenue, margin, potential, growth, position).';
+COMMENT ON COLUMN marts.kam_candidates.selection_stability IS 'Share of kam.robustness_draws weight variations (each weight x U(1 - spread, 1 + spread), renormalised, seeded) in which the customer is among the best of the pool; 1.0 for an INCLUDE, 0.0 outside the pool, null outside the universe.';
+COMMENT ON COLUMN marts.kam_candidates.marginal IS 'The customer''s place in or out of the ideal programme flips in more than kam.marginal_share of them.';
 COMMENT ON COLUMN marts.kam_candidates.selection_rank IS 'Position among eligible customers by selection_score, then customer id (null when ineligible).';
 COMMENT ON COLUMN marts.kam_candidates.review_date IS 'The review the proposal is for: the as-of date when it is a review date, else the next one.';
 COMMENT ON COLUMN marts.kam_candidates.as_of_date IS 'As-of date of the run.';
+
+CREATE TABLE marts.kam_overrides (
+    override_id    VARCHAR,
+    account_id     VARCHAR,
+    customer_id    VARCHAR,
+    action         VARCHAR,
+    tier           VARCHAR,
+    reason         VARCHAR,
+    approved_by    VARCHAR,
+    valid_from     DATE,
+    valid_until    DATE,
+    status         VARCHAR,
+    status_reason  VARCHAR,
+    days_to_expiry BIGINT,
+    expires_soon   BOOLEAN,
+    as_of_date     DATE
+);
+COMMENT ON TABLE marts.kam_overrides IS 'Every override of the KAM committee with what it does on the as-of date (docs/methodology.md §K5.8).';
+COMMENT ON COLUMN marts.kam_overrides.override_id IS 'Id of the override in the CRM.';
+COMMENT ON COLUMN marts.kam_overrides.account_id IS 'CRM account it names.';
+COMMENT ON COLUMN marts.kam_overrides.customer_id IS 'The customer (account group) it applies to.';
+COMMENT ON COLUMN marts.kam_overrides.action IS 'INCLUDE, EXCLUDE or TIER.';
+COMMENT ON COLUMN marts.kam_overrides.tier IS 'The tier a TIER override forces.';
+COMMENT ON COLUMN marts.kam_overrides.reason IS 'Why the committee overrules the ranking.';
+COMMENT ON COLUMN marts.kam_overrides.approved_by IS 'Who approved it.';
+COMMENT ON COLUMN marts.kam_overrides.valid_from IS 'First day it applies.';
+COMMENT ON COLUMN marts.kam_overrides.valid_until IS 'Last day it applies (null: open-ended EXCLUDE).';
+COMMENT ON COLUMN marts.kam_overrides.status IS 'APPLIED (in force and changes the outcome), EXPIRED (after valid_until), NOT_YET_VALID (before valid_from), CONFLICT (contradicts another override in force on the customer; none of them applies), NO_EFFECT (in force, but the outcome is the same without it).';
+COMMENT ON COLUMN marts.kam_overrides.status_reason IS 'The status in words, with the dates or decisions behind it.';
+COMMENT ON COLUMN marts.kam_overrides.days_to_expiry IS 'valid_until - as-of date in days (negative once expired).';
+COMMENT ON COLUMN marts.kam_overrides.expires_soon IS 'Applied or in conflict, and ends within kam.override_expiry_days: to renew or let go.';
+COMMENT ON COLUMN marts.kam_overrides.as_of_date IS 'As-of date of the run.';
 
 CREATE TABLE marts.resource_allocation (
     customer_id         VARCHAR,
     owner_id            VARCHAR,
     region              VARCHAR,
     tier                VARCHAR,
+    tier_override_id    VARCHAR,
     kam_decision        VARCHAR,
     plan                VARCHAR,
     priority            BIGINT,
@@ -165,7 +226,8 @@ COMMENT ON TABLE marts.resource_allocation IS 'Per customer: its coverage plan, 
 COMMENT ON COLUMN marts.resource_allocation.customer_id IS 'Customer id.';
 COMMENT ON COLUMN marts.resource_allocation.owner_id IS 'Account manager who gets the account-manager hours.';
 COMMENT ON COLUMN marts.resource_allocation.region IS 'Region whose KAM team gets the KAM hours.';
-COMMENT ON COLUMN marts.resource_allocation.tier IS 'Customer tier.';
+COMMENT ON COLUMN marts.resource_allocation.tier IS 'The tier the plan follows: the segmentation''s, or the one a TIER override forces.';
+COMMENT ON COLUMN marts.resource_allocation.tier_override_id IS 'The TIER override that forces the tier, if any.';
 COMMENT ON COLUMN marts.resource_allocation.kam_decision IS 'The customer''s KAM decision (what holds now).';
 COMMENT ON COLUMN marts.resource_allocation.plan IS 'KEY_ACCOUNT, DEFEND (A/B at risk), WIN_BACK (lapsed with potential), or the tier; DEVELOP without evidence of potential falls back to MAINTAIN or SERVE_EFFICIENTLY.';
 COMMENT ON COLUMN marts.resource_allocation.priority IS 'Serving order 1..n: by plan, then portfolio rank, then customer id. Every manager serves its customers in this order until its capacity runs out.';
@@ -263,7 +325,10 @@ CREATE TABLE marts.kam_programme (
     control_margin_growth  DOUBLE,
     kam_cost               DECIMAL(38,2),
     incremental_margin     DECIMAL(38,2),
-    roi                    DOUBLE
+    roi                    DOUBLE,
+    override_includes      BIGINT,
+    override_excludes      BIGINT,
+    over_capacity          BOOLEAN
 );
 COMMENT ON TABLE marts.kam_programme IS 'One row per snapshot: the KAM programme''s size, pending changes, cost and estimated return against a control group chosen on prior-period facts (an estimate, not proof: docs/methodology.md §K7).';
 COMMENT ON COLUMN marts.kam_programme.as_of_date IS 'As-of date of the snapshot.';
@@ -295,6 +360,9 @@ COMMENT ON COLUMN marts.kam_programme.control_margin_growth IS 'Growth of the co
 COMMENT ON COLUMN marts.kam_programme.kam_cost IS 'key_accounts x hours_per_key_account x mean hourly cost of the KAM managers.';
 COMMENT ON COLUMN marts.kam_programme.incremental_margin IS 'key_margin_t12m - key_margin_prior x (1 + control_margin_growth).';
 COMMENT ON COLUMN marts.kam_programme.roi IS '(incremental_margin - kam_cost) / kam_cost.';
+COMMENT ON COLUMN marts.kam_programme.override_includes IS 'Customers with an INCLUDE override in force.';
+COMMENT ON COLUMN marts.kam_programme.override_excludes IS 'Customers with an EXCLUDE override in force.';
+COMMENT ON COLUMN marts.kam_programme.over_capacity IS 'The INCLUDE overrides alone exceed max_key_accounts.';
 
 CREATE TABLE marts.tier_migration (
     as_of_date            DATE,

@@ -102,3 +102,45 @@ def test_the_programme_return_uses_a_prior_period_control_group(warehouse) -> No
 def test_the_sample_is_the_one_make_run_uses() -> None:
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
     assert f"SAMPLE_AS_OF := {DEFAULT_AS_OF.isoformat()}" in makefile
+
+
+def test_the_sample_overrides_show_each_status(warehouse) -> None:
+    statuses = dict(warehouse.execute("SELECT status, count(*) FROM marts.kam_overrides GROUP BY ALL").fetchall())
+    # a conflict takes two overrides on one customer; every other status occurs once
+    assert statuses == {"APPLIED": 1, "EXPIRED": 1, "NOT_YET_VALID": 1, "NO_EFFECT": 1, "CONFLICT": 2}
+    assert one(warehouse, "SELECT count(DISTINCT customer_id) FROM marts.kam_overrides WHERE status = 'CONFLICT'") == (
+        1,
+    )
+    expired = one(
+        warehouse,
+        "SELECT c.decision_source, c.override_id FROM marts.kam_overrides AS o "
+        "JOIN marts.kam_candidates AS c USING (customer_id) WHERE o.status = 'EXPIRED'",
+    )
+    assert expired == ("RULE", None)
+
+
+def test_the_include_displaces_exactly_the_lowest_ranked_pick(warehouse) -> None:
+    override_id, included = one(
+        warehouse, "SELECT override_id, customer_id FROM marts.kam_overrides WHERE status = 'APPLIED'"
+    )
+    assert one(warehouse, f"SELECT proposed_decision FROM marts.kam_candidates WHERE customer_id = '{included}'") == (
+        "ADD",
+    )
+    lowest_pick = one(
+        warehouse,
+        "SELECT customer_id FROM marts.kam_candidates WHERE rule_proposed_decision IN ('KEEP', 'ADD') "
+        "ORDER BY selection_rank DESC NULLS FIRST LIMIT 1",
+    )
+    gave_way = warehouse.execute(
+        "SELECT customer_id, proposed_decision, decision_reason FROM marts.kam_candidates "
+        "WHERE decision_source = 'OVERRIDE' AND override_id IS NULL"
+    ).fetchall()
+    assert [row[0] for row in gave_way] == [lowest_pick[0]]
+    assert gave_way[0][1] in ("DESELECT", "WATCH")
+    assert f"gives way to the seat(s) taken by INCLUDE override(s) {override_id} ({included})" in gave_way[0][2]
+    seats, seated = one(
+        warehouse,
+        "SELECT max_key_accounts, (SELECT count(*) FROM marts.kam_candidates "
+        "WHERE proposed_decision IN ('KEEP', 'ADD')) FROM marts.kam_programme",
+    )
+    assert seated == seats

@@ -27,6 +27,7 @@ EXPECTED_ASSETS = {
     "marts/resource_allocation",
     "marts/account_manager_load",
     "marts/capacity_gap",
+    "marts/kam_overrides",
     "marts/kam_programme",
     "marts/tier_migration",
 }

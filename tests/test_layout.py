@@ -10,6 +10,7 @@ import pytest
 
 from assets.definitions import defs
 from assets.tables import Tables, UndeclaredTableError, upstream, warehouse_asset, writers
+from kam_pipeline.ingest.contract import EXTRACTS
 
 from .conftest import resources_for
 
@@ -57,7 +58,7 @@ def test_dependencies_are_the_writers_of_what_an_asset_reads() -> None:
     # It reads the segments' history, which the segments asset writes.
     assert {k.to_user_string() for k in migration.parent_keys} == {"marts/customer_segments"}
     assert writers("history.kam_candidates") == [dg.AssetKey(["marts", "kam_candidates"])]
-    assert len(writers("quality.rejected_rows")) == 6  # one staging asset per extract
+    assert len(writers("quality.rejected_rows")) == len(EXTRACTS)  # one staging asset per extract
     report = graph.get(dg.AssetKey(["reports", "kam_report"]))
     assert "marts/kam_candidates" in {k.to_user_string() for k in report.parent_keys}
     assert upstream(["marts.kam_candidates", "history.kam_candidates"], dg.AssetKey(["marts", "kam_candidates"])) == []

@@ -1,6 +1,7 @@
 """The nightly job end to end on generated data: segmentation, KAM decisions,
 history, reruns and threshold changes, through Dagster's real job."""
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -117,7 +118,10 @@ def test_between_reviews_the_programme_stands_and_proposals_are_published(tmp_pa
     incumbents = decisions.filter(pl.col("is_current_key_account"))
     assert (incumbents.get_column("decision") == "KEEP").all()
     assert set(decisions.get_column("review_date")) == {date(2026, 12, 31)}
-    assert not decisions.get_column("decision").is_in(["ADD", "DESELECT"]).any()
+    without_override = decisions.filter(pl.col("override_action").is_null())
+    assert not without_override.get_column("decision").is_in(["ADD", "DESELECT"]).any()
+    # the sample's applied INCLUDE takes effect at once, into a free seat: nobody gives way today
+    assert decisions.filter(pl.col("override_action") == "INCLUDE").get_column("decision").to_list() == ["ADD"]
     load = read(warehouse, "FROM marts.account_manager_load")
     managers = read(warehouse, "SELECT count(*) AS n FROM staging.account_managers").item()
     assert load.height == managers
@@ -136,3 +140,18 @@ def test_the_report_draws_its_charts_once_and_shows_them_in_the_ui(tmp_path: Pat
     page = Path(metadata["path"].value).read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 4
     assert warehouse.exists()
+
+
+def test_without_the_overrides_file_the_decisions_are_the_rule_only_ones(tmp_path: Path, landing: Path) -> None:
+    with_overrides = read(run_job(tmp_path / "with", landing, AS_OF), "FROM marts.kam_candidates ORDER BY customer_id")
+    bare = tmp_path / "bare"
+    shutil.copytree(landing, bare)
+    for file in (bare / "crm").glob("kam_overrides.*"):
+        file.unlink()
+    without = read(run_job(tmp_path / "without", bare, AS_OF), "FROM marts.kam_candidates ORDER BY customer_id")
+
+    assert with_overrides.get_column("decision_source").is_in(["OVERRIDE"]).any()
+    rule = with_overrides.select("customer_id", decision="rule_decision", proposed_decision="rule_proposed_decision")
+    assert without.select("customer_id", "decision", "proposed_decision").equals(rule)
+    assert set(without.get_column("decision_source")) == {"RULE"}
+    assert without.get_column("override_id").is_null().all()

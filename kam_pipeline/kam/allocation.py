@@ -12,7 +12,7 @@ import polars as pl
 
 from kam_pipeline.kam.coverage import am_hours, check_tier_hours, coverage_plan, kam_hours, plan_priority
 from kam_pipeline.kam.decisions import KAM_SERVED_DECISIONS
-from kam_pipeline.kam.kam_team import is_key_account_manager
+from kam_pipeline.kam.kam_team import is_key_account_manager, team
 from kam_pipeline.kam.tables import RESOURCE_ALLOCATION
 from kam_pipeline.settings import KamSettings
 
@@ -60,8 +60,22 @@ def serve(items: pl.DataFrame, managers: pl.DataFrame) -> pl.DataFrame:
     return served.with_columns(allocated=pl.min_horizontal(pl.col("hours"), left)).drop("before", "capacity_hours")
 
 
-def coverage_needs(segments: pl.DataFrame, candidates: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
-    """Per customer: plan, priority (serving order), am_hours and kam_hours (§K6.1)."""
+def with_forced_tiers(segments: pl.DataFrame, tiers: pl.DataFrame | None) -> pl.DataFrame:
+    """`segments` with the tier a TIER override forces (overrides.forced_tiers)
+    in place of the computed one, and tier_override_id (§K5.8)."""
+    if tiers is None:
+        tiers = pl.DataFrame(schema=dict.fromkeys(("customer_id", "override_tier", "tier_override_id"), pl.String))
+    return segments.join(tiers, on="customer_id", how="left", validate="1:1", maintain_order="left").with_columns(
+        tier=pl.coalesce("override_tier", "tier")
+    )
+
+
+def coverage_needs(
+    segments: pl.DataFrame, candidates: pl.DataFrame, settings: KamSettings, tiers: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per customer: plan, priority (serving order), am_hours and kam_hours
+    (§K6.1), on the tiers the TIER overrides force."""
+    segments = with_forced_tiers(segments, tiers)
     check_tier_hours(segments, settings)
     key_account = pl.col("kam_decision").is_in(list(KAM_SERVED_DECISIONS))
     return (
@@ -76,11 +90,16 @@ def coverage_needs(segments: pl.DataFrame, candidates: pl.DataFrame, settings: K
 
 
 def resource_allocation(
-    segments: pl.DataFrame, candidates: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings
+    segments: pl.DataFrame,
+    candidates: pl.DataFrame,
+    managers: pl.DataFrame,
+    settings: KamSettings,
+    tiers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per customer: plan, priority, required and allocated hours and
-    coverage (§K6). Sorted by customer_id."""
-    needs = coverage_needs(segments, candidates, settings)
+    coverage (§K6); `tiers` are the TIER overrides that apply. Sorted by customer_id."""
+    managers = team(managers, settings)
+    needs = coverage_needs(segments, candidates, settings, tiers)
     served = serve(work_items(needs, managers), managers)
     allocated = served.group_by("customer_id").agg(
         allocated_am_hours=pl.col("allocated").filter(pl.col("kind") == "AM").sum(),

@@ -1,8 +1,10 @@
 """kam_candidates: eligibility, score and decision of every customer of one snapshot.
 
 Composes eligibility (§K3), the score over the eligible pool (§K2), capacity
-and selection (§K4), the review rhythm and the decisions (§K5) of
-docs/methodology.md.
+and selection (§K4), the review rhythm and the decisions (§K5), the
+committee's overrides (§K5.8), and explains each decision: the points each
+factor gave, what held the customer back (§K5.6) and how robust the
+decision is to the weights (§K5.7) in docs/methodology.md.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from datetime import date
 
 import polars as pl
 
-from kam_pipeline.kam.decisions import decide
+from kam_pipeline.figures import percent_expr
+from kam_pipeline.kam.decisions import decide, decision_reason, points_below_cutoff
 from kam_pipeline.kam.eligibility import eligibility
-from kam_pipeline.kam.kam_team import key_account_capacity
+from kam_pipeline.kam.explain import held_back, held_back_by
+from kam_pipeline.kam.kam_team import key_account_capacity, team
+from kam_pipeline.kam.overruling import overrule, with_overrides
 from kam_pipeline.kam.review import is_review, review_date
+from kam_pipeline.kam.robustness import selection_stability
 from kam_pipeline.kam.scoring import kam_score
 from kam_pipeline.kam.selection import rank_for_selection
 from kam_pipeline.kam.snapshot import snapshot_date
@@ -22,19 +28,62 @@ from kam_pipeline.kam.tables import KAM_CANDIDATES
 from kam_pipeline.settings import KamSettings
 
 
-def select_key_accounts(segments: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
+def select_key_accounts(
+    segments: pl.DataFrame,
+    managers: pl.DataFrame,
+    settings: KamSettings,
+    *,
+    overrides: pl.DataFrame | None = None,
+    currency: str = "EUR",
+) -> pl.DataFrame:
     """One row per customer of `segments` (one snapshot of marts.customer_segments), sorted by customer_id.
 
     `managers` is staging.account_managers; the KAM team's hours net of its
-    own portfolio bound the number of KEEP + ADD decisions.
+    own portfolio bound the number of KEEP + ADD decisions. `overrides` are
+    the committee's INCLUDE and EXCLUDE overrides in force, one per customer
+    (overrides.forced_selection); `currency` names the amounts in reasons.
     """
     as_of = snapshot_date(segments, "customer_segments") or date.min
-    max_key_accounts = key_account_capacity(managers, segments, settings)
-    scored = kam_score(eligibility(segments, settings), settings)
-    ranked = rank_for_selection(scored, max_key_accounts, settings, as_of)
-    review_day = review_date(as_of, settings)
+    seats = key_account_capacity(team(managers, settings), segments, settings)
+    scored = with_overrides(kam_score(eligibility(segments, settings), settings), overrides)
+    review_day, review = review_date(as_of, settings), is_review(as_of, settings)
+
+    def decided(frame: pl.DataFrame) -> pl.DataFrame:
+        return decide(rank_for_selection(frame, seats, settings, as_of), seats, settings, review_day, review)
+
+    by_rule = decided(scored.with_columns(selectable=pl.col("eligible")))
+    overridden = by_rule if overrides is None or overrides.is_empty() else decided(scored)
+    rule = by_rule.select(
+        "customer_id",
+        rule_proposed_decision="proposed_decision",
+        rule_decision="decision",
+        rule_reason_body="reason_body",
+    )
+    overruled = overrule(overridden.join(rule, on="customer_id", validate="1:1"), seats)
     return (
-        decide(ranked, max_key_accounts, settings, review_day, is_review(as_of, settings))
+        overruled.join(selection_stability(overruled, seats, settings), on="customer_id", validate="1:1")
+        .with_columns(
+            points_to_cutoff=pl.when(pl.col("selectable")).then(points_below_cutoff()),
+            held_back_by=pl.when(pl.col("eligible")).then(held_back_by(settings)),
+        )
+        .with_columns(reason_body=_explained(settings, currency))
+        .with_columns(decision_reason=decision_reason(review_day, review))
         .pipe(KAM_CANDIDATES.conform)
         .sort("customer_id")
     )
+
+
+def _explained(settings: KamSettings, currency: str) -> pl.Expr:
+    """The reason's body, plus what held an eligible customer outside the
+    ideal programme back and, for a marginal decision, how often it flips."""
+    why = held_back(settings, currency)
+    outside = pl.col("eligible") & ~pl.col("ideal") & pl.col("override_action").is_null() & why.is_not_null()
+    body = pl.when(outside).then(pl.format("{}; {}", pl.col("reason_body"), why))
+    body = body.otherwise(pl.col("reason_body"))
+    marginal = pl.format(
+        "{}; MARGINAL: selected in {} of {} weight variations",
+        body,
+        percent_expr(pl.col("selection_stability")),
+        pl.lit(settings.robustness_draws),
+    )
+    return pl.when(pl.col("marginal")).then(marginal).otherwise(body)

@@ -74,7 +74,7 @@ def proposed_decision(settings: KamSettings) -> pl.Expr:
         .then(pl.lit(ADD))
         .when(change.is_in([CAPPED, BLOCKED_BY_GRACE]))
         .then(pl.lit(WATCH))
-        .when(pl.col("eligible") & (points_below_cutoff() <= settings.watch_band))
+        .when(pl.col("selectable") & (points_below_cutoff() <= settings.watch_band))
         .then(pl.lit(WATCH))
         .otherwise(pl.lit(NONE))
     )
@@ -159,11 +159,12 @@ def _proposal_reason(max_key_accounts: int, settings: KamSettings) -> pl.Expr:
     )
 
 
-def decision_reason(max_key_accounts: int, settings: KamSettings, review_day: date, review: bool) -> pl.Expr:
-    """One sentence: the decision's label and the proposal's figures; between
-    reviews, what the review of `review_day` would change."""
+def decision_reason(review_day: date, review: bool) -> pl.Expr:
+    """One sentence: the decision's label and `reason_body`, the figures of
+    the proposal; between reviews, what the review of `review_day` would
+    change."""
     label = pl.col("decision").replace_strict(_LABELS, return_dtype=pl.String)
-    body = _proposal_reason(max_key_accounts, settings)
+    body = pl.col("reason_body")
     if review:
         return pl.format("{}: {}.", label, body)
     pending = pl.format(
@@ -183,12 +184,10 @@ def decision_reason(max_key_accounts: int, settings: KamSettings, review_day: da
 def decide(
     ranked: pl.DataFrame, max_key_accounts: int, settings: KamSettings, review_day: date, review: bool
 ) -> pl.DataFrame:
-    """`ranked` (selection.rank_for_selection) plus proposed_decision, decision and decision_reason (§K5)."""
+    """`ranked` (selection.rank_for_selection) plus proposed_decision,
+    decision, reason_body (the proposal's figures) and decision_reason (§K5)."""
     return (
         ranked.with_columns(proposed_decision=proposed_decision(settings))
-        .with_columns(decision=decision(review))
-        .with_columns(
-            decision_reason=decision_reason(max_key_accounts, settings, review_day, review),
-            review_date=pl.lit(review_day),
-        )
+        .with_columns(decision=decision(review), reason_body=_proposal_reason(max_key_accounts, settings))
+        .with_columns(decision_reason=decision_reason(review_day, review), review_date=pl.lit(review_day))
     )

@@ -12,11 +12,40 @@ from kam_pipeline.kam.coverage import am_hours, coverage_plan
 from kam_pipeline.settings import KamSettings
 
 KAM_ROLE = "KAM"
+#: owner_id prefix of the key account managers a plan adds (kam.planned_kam_hours).
+PLANNED_PREFIX = "PLANNED-KAM-"
 
 
 def is_key_account_manager() -> pl.Expr:
     """Rows of `account_managers` that belong to the KAM team."""
     return pl.col("role") == KAM_ROLE
+
+
+def team(managers: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
+    """`managers` plus one planned key account manager per region of
+    `kam.planned_kam_hours` (owner_id PLANNED-KAM-<region>, the region's
+    hours, the KAM team's mean hourly cost), so that a plan for more KAM
+    time flows through seats, allocation, load and cost like a real hire
+    (§K4). Idempotent."""
+    actual = managers.filter(~pl.col("owner_id").str.starts_with(PLANNED_PREFIX))
+    if not settings.planned_kam_hours:
+        return actual
+    cost = mean_kam_hourly_cost(actual)
+    planned = pl.DataFrame(
+        {
+            "owner_id": [PLANNED_PREFIX + region for region in settings.planned_kam_hours],
+            "name": [f"Planned key account manager ({region})" for region in settings.planned_kam_hours],
+            "role": KAM_ROLE,
+            "region": list(settings.planned_kam_hours),
+            "capacity_hours": list(settings.planned_kam_hours.values()),
+            "hourly_cost": cost,
+        }
+    )
+    planned = planned.select(
+        pl.col(name).cast(dtype) if name in planned.columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in actual.schema.items()
+    )
+    return pl.concat([actual, planned])
 
 
 def key_account_hours(managers: pl.DataFrame, segments: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:

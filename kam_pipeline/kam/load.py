@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from kam_pipeline.kam.allocation import HOURS_DECIMALS, serve, work_items
+from kam_pipeline.kam.kam_team import team
 from kam_pipeline.kam.snapshot import snapshot_date
 from kam_pipeline.kam.tables import ACCOUNT_MANAGER_LOAD, CAPACITY_GAP
 from kam_pipeline.settings import KamSettings
@@ -46,6 +47,7 @@ def account_manager_load(allocation: pl.DataFrame, managers: pl.DataFrame, setti
     hours; required_hours = their AM hours plus the manager's share of KAM
     hours; allocated_hours = what fits in capacity in serving order.
     """
+    managers = team(managers, settings)
     served = serve(work_items(allocation, managers), managers)
     work = served.group_by("owner_id").agg(
         customers=pl.col("customer_id").n_unique().cast(pl.Int64),

@@ -12,7 +12,8 @@ import polars as pl
 
 from kam_pipeline.kam.decisions import ADD, DESELECT, KEEP, REVIEW, WATCH
 from kam_pipeline.kam.eligibility import A_CLASS
-from kam_pipeline.kam.kam_team import key_account_capacity, mean_kam_hourly_cost
+from kam_pipeline.kam.kam_team import key_account_capacity, mean_kam_hourly_cost, team
+from kam_pipeline.kam.overrides import EXCLUDE, INCLUDE
 from kam_pipeline.kam.review import review_date, turnover_seats
 from kam_pipeline.kam.snapshot import snapshot_date
 from kam_pipeline.kam.tables import KAM_PROGRAMME
@@ -56,11 +57,13 @@ def programme_return(
     leaders = prior_leaders(segments, settings).with_columns(_prior_leader=pl.lit(True))
     control = ~key & pl.col("_prior_leader").fill_null(False)
     decision, proposed = pl.col("decision"), pl.col("proposed_decision")
+    managers = team(managers, settings)
     mean_cost = mean_kam_hourly_cost(managers)
     seats = key_account_capacity(managers, segments, settings)
+    action = pl.col("override_action")
     totals = (
         segments.join(
-            candidates.select("customer_id", "decision", "proposed_decision"),
+            candidates.select("customer_id", "decision", "proposed_decision", "override_action"),
             on="customer_id",
             how="left",
             validate="1:1",
@@ -81,6 +84,8 @@ def programme_return(
             proposed_deselect=(proposed == DESELECT).sum().cast(pl.Int64),
             proposed_review=(proposed == REVIEW).sum().cast(pl.Int64),
             control_customers=control.sum().cast(pl.Int64),
+            override_includes=(action == INCLUDE).sum().cast(pl.Int64),
+            override_excludes=(action == EXCLUDE).sum().cast(pl.Int64),
             **_group_totals("key", key),
             **_group_totals("control", control),
         )
@@ -95,7 +100,10 @@ def programme_return(
             control_margin_growth=growth_pct("control_margin_t12m", "control_margin_prior"),
             kam_cost=to_amount(kam_cost, TOTAL_AMOUNT),
         )
-        .with_columns(incremental_margin=pl.col("key_margin_t12m") - to_amount(expected_margin, TOTAL_AMOUNT))
+        .with_columns(
+            incremental_margin=pl.col("key_margin_t12m") - to_amount(expected_margin, TOTAL_AMOUNT),
+            over_capacity=pl.col("override_includes") > pl.col("max_key_accounts"),
+        )
         .with_columns(
             roi=pl.when(pl.col("kam_cost") > 0).then(
                 (pl.col("incremental_margin") - pl.col("kam_cost")).cast(pl.Float64)

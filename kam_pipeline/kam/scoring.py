@@ -69,10 +69,19 @@ def weights(settings: KamSettings) -> dict[str, float]:
     return {factor: getattr(settings, field) for factor, (field, _) in FACTORS.items()}
 
 
+def points(settings: KamSettings) -> dict[str, pl.Expr]:
+    """`points_<factor>`: what each factor contributes to the score, 100 ×
+    weight × factor / Σ weights, rounded like scores (§K2.3); they add up to
+    the score within rounding."""
+    w = weights(settings)
+    total = sum(w.values())
+    return {f"points_{name}": in_points(100 * w[name] * pl.col(f"factor_{name}") / total) for name in FACTORS}
+
+
 def kam_score(candidates: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
-    """`candidates` (with `eligible`, §K3) plus one `factor_<name>` column per
-    factor, `attractiveness`, `strength` and `score` (0–100); all null
-    outside the universe (§K2)."""
+    """`candidates` (with `eligible`, §K3) plus one `factor_<name>` and one
+    `points_<name>` column per factor, `attractiveness`, `strength` and
+    `score` (0–100); all null outside the universe (§K2)."""
     w = weights(settings)
     total = sum(w.values())
     market = sum(w[f] for f in MARKET_FACTORS)
@@ -83,6 +92,7 @@ def kam_score(candidates: pl.DataFrame, settings: KamSettings) -> pl.DataFrame:
         .select(
             "customer_id",
             *(f"factor_{name}" for name in FACTORS),
+            **points(settings),
             attractiveness=(sum(w[f] * factor[f] for f in MARKET_FACTORS) / market) if market else pl.lit(None),
             strength=factor["position"],
             score=in_points(100 * sum(w[f] * factor[f] for f in FACTORS) / total),

@@ -20,7 +20,7 @@ from kam_pipeline.segmentation.windows import add_months
 from kam_pipeline.settings import KamSettings
 
 #: Why a key account leaves, or how a newcomer enters (the `change` column).
-INELIGIBLE = "INELIGIBLE"  # incumbent no longer eligible: always proposed for deselection
+INELIGIBLE = "INELIGIBLE"  # incumbent no longer eligible (or excluded): always proposed for deselection
 OVER_CAPACITY = "OVER_CAPACITY"  # more eligible incumbents than seats: the weakest leave
 DISPLACED = "DISPLACED"  # replaced by a stronger newcomer, within the turnover cap
 HELD_BY_CAP = "HELD_BY_CAP"  # would be displaced, but the turnover cap is used by stronger cases
@@ -55,16 +55,17 @@ def rank_for_selection(scored: pl.DataFrame, max_key_accounts: int, settings: Ka
     """Add selection_score, selection_rank, ideal, cutoff_score,
     eligible_customers, in_grace, change and counterpart (§K4.2, §K5.3).
 
-    Eligible customers are ordered by selection_score descending, then
-    customer_id; selection_rank is the 1-based position (null when
-    ineligible); the first `max_key_accounts` are the ideal programme and
+    The pool is the `selectable` customers: eligible, and not excluded by an
+    override (§K5.8). They are ordered by selection_score descending, then
+    customer_id; selection_rank is the 1-based position (null outside the
+    pool); the first `max_key_accounts` are the ideal programme and
     cutoff_score is the last one's selection score.
     """
     seats = max_key_accounts
     ordered = scored.with_columns(selection_score=selection_score(settings)).sort(
-        ["eligible", "selection_score", "customer_id"], descending=[True, True, False], nulls_last=True
+        ["selectable", "selection_score", "customer_id"], descending=[True, True, False], nulls_last=True
     )
-    incumbent, eligible = pl.col("is_current_key_account"), pl.col("eligible")
+    incumbent, eligible = pl.col("is_current_key_account"), pl.col("selectable")
     ranked = ordered.with_columns(
         selection_rank=pl.when(eligible).then(pl.int_range(1, pl.len() + 1)),
         in_grace=incumbent & in_grace_period(settings, as_of),

@@ -57,7 +57,61 @@ KAM_CANDIDATES = Table(
                 "WATCH or NONE, within capacity and the turnover cap."
             ),
         ),
-        Column("decision_reason", pl.String, "Sentence with the figures behind the decision and the proposal."),
+        Column(
+            "decision_reason",
+            pl.String,
+            (
+                "Sentence with the figures behind the decision and the proposal: the override and what the ranking "
+                "alone would do, the factor that held an eligible customer back, MARGINAL with its stability."
+            ),
+        ),
+        Column(
+            "decision_source",
+            pl.String,
+            (
+                "RULE: the ranking decided; OVERRIDE: an override changed the decision or the proposal (the "
+                "customer's own, or an INCLUDE whose seat it gave up)."
+            ),
+        ),
+        Column("override_id", pl.String, "The INCLUDE or EXCLUDE override in force on the customer, if any."),
+        Column("override_action", pl.String, "INCLUDE or EXCLUDE: the action of override_id."),
+        Column("rule_decision", pl.String, "The decision the ranking alone gives (without any override)."),
+        Column("rule_proposed_decision", pl.String, "The proposal the ranking alone gives (without any override)."),
+        *(
+            Column(
+                f"points_{factor}",
+                pl.Float64,
+                f"Points the {factor} factor contributes to the score: 100 x weight x factor / sum of weights.",
+            )
+            for factor in ("revenue", "margin", "potential", "growth", "position")
+        ),
+        Column(
+            "points_to_cutoff",
+            pl.Float64,
+            (
+                "cutoff_score - selection_score: points missing to the last seat of the ideal programme (<= 0: "
+                "inside it); null outside the selection pool."
+            ),
+        ),
+        Column(
+            "held_back_by",
+            pl.String,
+            "The factor furthest below its maximum points (revenue, margin, potential, growth, position).",
+        ),
+        Column(
+            "selection_stability",
+            pl.Float64,
+            (
+                "Share of kam.robustness_draws weight variations (each weight x U(1 - spread, 1 + spread), "
+                "renormalised, seeded) in which the customer is among the best of the pool; 1.0 for an INCLUDE, "
+                "0.0 outside the pool, null outside the universe."
+            ),
+        ),
+        Column(
+            "marginal",
+            pl.Boolean,
+            "The customer's place in or out of the ideal programme flips in more than kam.marginal_share of them.",
+        ),
         Column(
             "selection_rank",
             pl.Int64,
@@ -83,7 +137,8 @@ RESOURCE_ALLOCATION = Table(
         Column("customer_id", pl.String, "Customer id."),
         Column("owner_id", pl.String, "Account manager who gets the account-manager hours."),
         Column("region", pl.String, "Region whose KAM team gets the KAM hours."),
-        Column("tier", pl.String, "Customer tier."),
+        Column("tier", pl.String, "The tier the plan follows: the segmentation's, or the one a TIER override forces."),
+        Column("tier_override_id", pl.String, "The TIER override that forces the tier, if any."),
         Column("kam_decision", pl.String, "The customer's KAM decision (what holds now)."),
         Column(
             "plan",
@@ -209,6 +264,43 @@ KAM_PROGRAMME = Table(
             "key_margin_t12m - key_margin_prior x (1 + control_margin_growth).",
         ),
         Column("roi", pl.Float64, "(incremental_margin - kam_cost) / kam_cost."),
+        Column("override_includes", pl.Int64, "Customers with an INCLUDE override in force."),
+        Column("override_excludes", pl.Int64, "Customers with an EXCLUDE override in force."),
+        Column("over_capacity", pl.Boolean, "The INCLUDE overrides alone exceed max_key_accounts."),
+    ),
+)
+
+
+KAM_OVERRIDES_MART = Table(
+    "marts.kam_overrides",
+    "Every override of the KAM committee with what it does on the as-of date (docs/methodology.md §K5.8).",
+    columns=(
+        Column("override_id", pl.String, "Id of the override in the CRM."),
+        Column("account_id", pl.String, "CRM account it names."),
+        Column("customer_id", pl.String, "The customer (account group) it applies to."),
+        Column("action", pl.String, "INCLUDE, EXCLUDE or TIER."),
+        Column("tier", pl.String, "The tier a TIER override forces."),
+        Column("reason", pl.String, "Why the committee overrules the ranking."),
+        Column("approved_by", pl.String, "Who approved it."),
+        Column("valid_from", pl.Date, "First day it applies."),
+        Column("valid_until", pl.Date, "Last day it applies (null: open-ended EXCLUDE)."),
+        Column(
+            "status",
+            pl.String,
+            (
+                "APPLIED (in force and changes the outcome), EXPIRED (after valid_until), NOT_YET_VALID (before "
+                "valid_from), CONFLICT (contradicts another override in force on the customer; none of them "
+                "applies), NO_EFFECT (in force, but the outcome is the same without it)."
+            ),
+        ),
+        Column("status_reason", pl.String, "The status in words, with the dates or decisions behind it."),
+        Column("days_to_expiry", pl.Int64, "valid_until - as-of date in days (negative once expired)."),
+        Column(
+            "expires_soon",
+            pl.Boolean,
+            "Applied or in conflict, and ends within kam.override_expiry_days: to renew or let go.",
+        ),
+        Column("as_of_date", pl.Date, "As-of date of the run."),
     ),
 )
 

@@ -57,11 +57,17 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
     """Replace the rows of `table` matching `key` (column = value) with
-    `frame`, in one transaction; creates the table from `frame` if needed."""
+    `frame`, in one transaction; creates the table from `frame` if needed and
+    adds the columns a newer version declares (null in earlier snapshots), so
+    that history kept by an older version goes on."""
     con.register("_frame", frame)
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
+        have = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+        for name, kind, *_ in con.execute("DESCRIBE SELECT * FROM _frame").fetchall():
+            if name not in have:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
         where = " AND ".join(f"{column} = ?" for column in key)
         con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")

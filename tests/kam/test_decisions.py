@@ -42,7 +42,7 @@ def _decide(
         },
     )
     as_of = scored.get_column("as_of_date").max()
-    ranked = rank_for_selection(scored, max_key_accounts, settings, as_of)
+    ranked = rank_for_selection(scored.with_columns(selectable=pl.col("eligible")), max_key_accounts, settings, as_of)
     decided = decide(ranked, max_key_accounts, settings, review_date(as_of, settings), review)
     return {r["customer_id"]: r for r in decided.iter_rows(named=True)}
 

@@ -17,7 +17,9 @@ def _candidates(decisions: dict[str, str]) -> pl.DataFrame:
             "customer_id": list(decisions),
             "decision": list(decisions.values()),
             "proposed_decision": list(decisions.values()),
-        }
+            "override_action": [None] * len(decisions),
+        },
+        schema_overrides={"override_action": pl.String},
     )
 
 

@@ -209,12 +209,19 @@ def test_candidates(segments, managers, settings: KamSettings) -> None:
     )
     assert reasons["C7"] == (
         "Deselected: score 36.67 + 10.00 incumbent bonus = 46.67, rank 3 of 4 eligible, beyond the capacity of "
-        "2 key accounts (cut-off score 56.67); replaced by C2, a stronger candidate."
+        "2 key accounts (cut-off score 56.67); replaced by C2, a stronger candidate; held back most by revenue "
+        "(16.67 of 50.00 points: revenue EUR 2.5 m)."
     )
     assert reasons["C5"] == (
         "Deselected: not eligible: margin 5.00 % below the 10.00 % minimum (cost known for 90.00 % of revenue); "
         "neither A-class (class C, 3.45 % of revenue) nor HIGH potential (potential LOW, value 200000.00)."
     )
+    c7 = candidates.filter(pl.col("customer_id") == "C7").row(0, named=True)
+    assert [c7[f"points_{f}"] for f in ("revenue", "margin", "potential", "growth")] == [16.67, 20.0, 0.0, 0.0]
+    assert (c7["held_back_by"], c7["points_to_cutoff"]) == ("revenue", 10.0)
+    stability = dict(candidates.select("customer_id", "selection_stability").rows())
+    assert stability == {"C1": 1.0, "C2": 1.0, "C3": 0.0, "C4": 0.0, "C5": 0.0, "C6": None, "C7": 0.0}
+    assert not candidates.get_column("marginal").any()
     assert reasons["C6"].startswith(
         "Review: would be deselected (not eligible: no revenue in the trailing window (revenue_t12m 0.00); "
     )
