@@ -26,6 +26,7 @@ from assets.kam import (
     kam_overrides,
     kam_programme,
     manager_load,
+    scenario_comparison,
     tier_migration_matrix,
 )
 from assets.metadata import with_warehouse_metadata
@@ -48,6 +49,7 @@ MART_ASSETS = [
     gap,
     kam_programme,
     tier_migration_matrix,
+    scenario_comparison,
 ]
 
 

@@ -20,6 +20,7 @@ from kam_pipeline.kam import (
     tier_migration,
 )
 from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection, forced_tiers, override_status
+from kam_pipeline.kam.scenarios import PlanInputs, review_plan, run_scenarios
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
@@ -236,5 +237,52 @@ def tier_migration_matrix(context: dg.AssetExecutionContext, tables: Tables) -> 
         metadata={
             "dagster/row_count": len(matrix),
             "previous_as_of_date": str(previous.get_column("as_of_date").first()) if len(previous) else "none",
+        }
+    )
+
+
+@warehouse_asset(
+    "marts.scenario_comparison",
+    reads=[
+        "staging.invoice_lines",
+        "staging.erp_customers",
+        "staging.crm_accounts",
+        "staging.fx_rates",
+        "staging.opportunities",
+        MANAGERS,
+        "staging.kam_overrides",
+        SEGMENTS,
+        CANDIDATES,
+        OVERRIDES,
+    ],
+    writes=["marts.scenario_candidates"],
+    description="What-if scenarios of the settings file ([scenarios.<name>]) computed from the same staged data: "
+    "every customer's decisions and hours per scenario (marts.scenario_candidates) and one comparison row per "
+    "scenario against the base plan (key accounts, revenue and margin covered, hours against capacity, tiers, "
+    "added / removed / unchanged).",
+    **KAM_ASSET,
+)
+def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    run = tables.settings
+    inputs = PlanInputs(
+        lines=tables.invoice_days(),
+        erp_customers=tables.read("staging.erp_customers"),
+        accounts=tables.read("staging.crm_accounts"),
+        fx_rates=tables.read("staging.fx_rates"),
+        opportunities=tables.read("staging.opportunities"),
+        managers=tables.read(MANAGERS),
+        overrides=tables.read("staging.kam_overrides"),
+    )
+    tiers = forced_tiers(tables.read(OVERRIDES))
+    base = review_plan(tables.read(SEGMENTS), tables.read(CANDIDATES), tiers, inputs, run)
+    candidates, comparison = run_scenarios(inputs, base, run)
+    tables.replace("marts.scenario_candidates", candidates)
+    tables.replace("marts.scenario_comparison", comparison)
+    shown = ["scenario", "key_accounts", "added", "removed", "key_revenue_share", "gap_fte", "uncovered_customers"]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(comparison),
+            "scenarios": len(comparison) - 1,
+            "comparison": dg.MetadataValue.md(markdown_table(comparison.select(shown))),
         }
     )

@@ -28,6 +28,8 @@ from kam_pipeline.warehouse.invoice_days import invoice_days
 
 #: Rows of these tables are written by every staging asset (one extract's rows each).
 PER_EXTRACT_TABLES = ("quality.rejected_rows", "quality.reconciliation", database.VERSIONS)
+#: Tables an asset writes beside its own, by the asset (table) that writes them.
+WRITTEN_WITH = {"marts.scenario_candidates": "marts.scenario_comparison"}
 #: The run log is written by the publish step (warehouse/published).
 RUN_LOG = "meta.runs"
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
@@ -41,9 +43,12 @@ def asset_key(table: str) -> dg.AssetKey:
 def writers(table: str) -> list[dg.AssetKey]:
     """The assets that write `table`: a history table is written by the mart
     of the same name (its snapshot), the quarantine, reconciliation and
-    version rows by every staging asset, the run log by the publish step, any
-    other table by its own asset."""
+    version rows by every staging asset, the run log by the publish step, a
+    table of WRITTEN_WITH by the asset named there, any other table by its
+    own asset."""
     schema, name = table.split(".")
+    if table in WRITTEN_WITH:
+        return [asset_key(WRITTEN_WITH[table])]
     if schema == "history":
         return [dg.AssetKey(["marts", name])]
     if table in PER_EXTRACT_TABLES:
@@ -146,6 +151,9 @@ def warehouse_asset(
     own = asset_key(key) if isinstance(key, str) else dg.AssetKey(key)
     read_set = frozenset(reads)
     write_set = frozenset([key] if isinstance(key, str) else []) | frozenset(writes)
+    for table in writes:
+        if own not in writers(table):
+            raise UndeclaredTableError(f"{own.to_user_string()} writes {table}, which writers() does not credit to it")
 
     def decorate(body: AssetBody) -> dg.AssetsDefinition:
         @dg.asset(

@@ -139,6 +139,37 @@ class KamSettings(_Section):
     control_prior_share: float = 0.80
 
 
+class ScenarioSettings(_Section):
+    """A what-if: other values for some segmentation and KAM settings
+    (`[scenarios.<name>]` with dotted keys, docs/methodology.md §K11)."""
+
+    description: str = ""
+    segmentation: dict[str, Any] = Field(default_factory=dict)
+    kam: dict[str, Any] = Field(default_factory=dict)
+
+
+def _merged(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` written over it; a table (dict) is merged key by key."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def changed_keys(changes: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"kam.planned_kam_hours.Nordics": 1400.0, ...}: the leaves of a scenario's changes."""
+    leaves: dict[str, Any] = {}
+    for key, value in changes.items():
+        if isinstance(value, Mapping):
+            leaves.update(changed_keys(value, f"{prefix}{key}."))
+        else:
+            leaves[f"{prefix}{key}"] = value
+    return leaves
+
+
 class Settings(_Section):
     """Everything a run needs besides its data."""
 
@@ -151,6 +182,22 @@ class Settings(_Section):
     performance: PerformanceSettings = PerformanceSettings()
     segmentation: SegmentationSettings = SegmentationSettings()
     kam: KamSettings = KamSettings()
+    scenarios: dict[str, ScenarioSettings] = Field(default_factory=dict)
+
+    def for_scenario(self, name: str) -> Settings:
+        """These settings with scenario `name`'s changes applied (same data,
+        paths and as-of date). Raises pydantic's ValidationError for a key or
+        value the sections do not accept."""
+        scenario = self.scenarios[name]
+        return self.model_copy(
+            update={
+                "segmentation": SegmentationSettings.model_validate(
+                    _merged(self.segmentation.model_dump(), scenario.segmentation)
+                ),
+                "kam": KamSettings.model_validate(_merged(self.kam.model_dump(), scenario.kam)),
+                "scenarios": {},
+            }
+        )
 
     def resolve(self, path: Path) -> Path:
         """Paths in the settings file are relative to the repository root."""
@@ -285,9 +332,20 @@ def load_settings(
         timezone = schedule.get("timezone", ScheduleSettings().timezone) if isinstance(schedule, dict) else "UTC"
         tree["as_of"] = yesterday(str(timezone), now)
     try:
-        return Settings.model_validate(tree)
+        settings = Settings.model_validate(tree)
     except ValidationError as exc:
         raise SettingsError(_one_line(exc, origins, path)) from None
+    for name, scenario in settings.scenarios.items():
+        for section, model in (("segmentation", SegmentationSettings), ("kam", KamSettings)):
+            try:
+                model.model_validate(_merged(getattr(settings, section).model_dump(), getattr(scenario, section)))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                key = ".".join(str(part) for part in (section, *first["loc"]))
+                message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+                shown = "" if first["type"] in ("missing", "extra_forbidden") else f" (got {first.get('input')!r})"
+                raise SettingsError(f"{path} [scenarios.{name}] {key}: {message}{shown}") from None
+    return settings
 
 
 class DefinitionSettings(_Section):

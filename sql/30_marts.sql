@@ -381,3 +381,113 @@ COMMENT ON COLUMN marts.tier_migration.to_tier IS 'Tier in the current snapshot,
 COMMENT ON COLUMN marts.tier_migration.customers IS 'Customers that moved from from_tier to to_tier.';
 COMMENT ON COLUMN marts.tier_migration.revenue_t12m IS 'Their current revenue_t12m (0 for GONE).';
 COMMENT ON COLUMN marts.tier_migration.previous_revenue_t12m IS 'Their revenue_t12m in the previous snapshot (0 for NEW).';
+
+CREATE TABLE marts.scenario_candidates (
+    scenario               VARCHAR,
+    customer_id            VARCHAR,
+    customer_name          VARCHAR,
+    tier                   VARCHAR,
+    segment_class          VARCHAR,
+    revenue_t12m           DECIMAL(38,2),
+    margin_t12m            DECIMAL(38,2),
+    eligible               BOOLEAN,
+    score                  DOUBLE,
+    selection_rank         BIGINT,
+    decision               VARCHAR,
+    proposed_decision      VARCHAR,
+    decision_source        VARCHAR,
+    selection_stability    DOUBLE,
+    marginal               BOOLEAN,
+    decision_reason        VARCHAR,
+    base_proposed_decision VARCHAR,
+    change_vs_base         VARCHAR,
+    plan                   VARCHAR,
+    am_hours               DOUBLE,
+    kam_hours              DOUBLE,
+    allocated_hours        DOUBLE,
+    coverage               VARCHAR,
+    as_of_date             DATE
+);
+COMMENT ON TABLE marts.scenario_candidates IS 'Every customer under each what-if scenario of the settings file: its decisions and hours plan, and how the programme the next review would set differs from the base plan''s (docs/methodology.md §K11).';
+COMMENT ON COLUMN marts.scenario_candidates.scenario IS 'Scenario name ([scenarios.<name>] in the settings file).';
+COMMENT ON COLUMN marts.scenario_candidates.customer_id IS 'Customer id.';
+COMMENT ON COLUMN marts.scenario_candidates.customer_name IS 'Customer name.';
+COMMENT ON COLUMN marts.scenario_candidates.tier IS 'Tier under the scenario''s segmentation settings.';
+COMMENT ON COLUMN marts.scenario_candidates.segment_class IS 'ABC class on the segmentation basis under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.revenue_t12m IS 'Revenue in the trailing window (the same in every scenario).';
+COMMENT ON COLUMN marts.scenario_candidates.margin_t12m IS 'Margin in the trailing window (the same in every scenario).';
+COMMENT ON COLUMN marts.scenario_candidates.eligible IS 'Eligible for KAM under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.score IS 'KAM score under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.selection_rank IS 'Rank in the selection pool under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.decision IS 'What would hold now under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.proposed_decision IS 'What the next review would decide under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.decision_source IS 'RULE or OVERRIDE, as in marts.kam_candidates.';
+COMMENT ON COLUMN marts.scenario_candidates.selection_stability IS 'Selection stability under the scenario''s weights.';
+COMMENT ON COLUMN marts.scenario_candidates.marginal IS 'MARGINAL under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.decision_reason IS 'The reason under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.base_proposed_decision IS 'The base plan''s proposed decision (marts.kam_candidates).';
+COMMENT ON COLUMN marts.scenario_candidates.change_vs_base IS 'ADDED: a key account of the scenario''s proposal (KEEP or ADD) but not of the base plan''s; REMOVED: the reverse; UNCHANGED: in both; NONE: in neither.';
+COMMENT ON COLUMN marts.scenario_candidates.plan IS 'Coverage plan under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.am_hours IS 'Account-manager hours the plan needs.';
+COMMENT ON COLUMN marts.scenario_candidates.kam_hours IS 'KAM hours the plan needs.';
+COMMENT ON COLUMN marts.scenario_candidates.allocated_hours IS 'Hours the managers'' capacity covers (AM and KAM).';
+COMMENT ON COLUMN marts.scenario_candidates.coverage IS 'FULL, PARTIAL, UNCOVERED or POOLED under the scenario.';
+COMMENT ON COLUMN marts.scenario_candidates.as_of_date IS 'As-of date of the run.';
+
+CREATE TABLE marts.scenario_comparison (
+    scenario                    VARCHAR,
+    description                 VARCHAR,
+    changes                     VARCHAR,
+    max_key_accounts            BIGINT,
+    key_accounts                BIGINT,
+    key_revenue_t12m            DECIMAL(38,2),
+    key_revenue_share           DOUBLE,
+    key_margin_t12m             DECIMAL(38,2),
+    key_margin_share            DOUBLE,
+    required_hours              DOUBLE,
+    allocated_hours             DOUBLE,
+    available_hours             DOUBLE,
+    gap_hours                   DOUBLE,
+    gap_fte                     DOUBLE,
+    uncovered_customers         BIGINT,
+    marginal_decisions          BIGINT,
+    customers_strategic         BIGINT,
+    customers_core              BIGINT,
+    customers_develop           BIGINT,
+    customers_maintain          BIGINT,
+    customers_serve_efficiently BIGINT,
+    customers_lapsed            BIGINT,
+    customers_prospect          BIGINT,
+    added                       BIGINT,
+    removed                     BIGINT,
+    unchanged                   BIGINT,
+    as_of_date                  DATE
+);
+COMMENT ON TABLE marts.scenario_comparison IS 'One row for the base plan and one per what-if scenario: the programme the next review would set, the revenue and margin it covers, the hours it needs against the hours available, customers per tier, and what changes against the base plan (docs/methodology.md §K11).';
+COMMENT ON COLUMN marts.scenario_comparison.scenario IS 'base, or the scenario name.';
+COMMENT ON COLUMN marts.scenario_comparison.description IS 'The scenario''s description from the settings file.';
+COMMENT ON COLUMN marts.scenario_comparison.changes IS 'The settings the scenario changes, `key = value; ...` (empty for base).';
+COMMENT ON COLUMN marts.scenario_comparison.max_key_accounts IS 'Seats under the scenario (§K4).';
+COMMENT ON COLUMN marts.scenario_comparison.key_accounts IS 'Customers the next review would make or keep key accounts (KEEP or ADD).';
+COMMENT ON COLUMN marts.scenario_comparison.key_revenue_t12m IS 'Their revenue in the trailing window.';
+COMMENT ON COLUMN marts.scenario_comparison.key_revenue_share IS 'Their share of all customers'' revenue_t12m.';
+COMMENT ON COLUMN marts.scenario_comparison.key_margin_t12m IS 'Their margin in the trailing window.';
+COMMENT ON COLUMN marts.scenario_comparison.key_margin_share IS 'Their share of all customers'' margin_t12m.';
+COMMENT ON COLUMN marts.scenario_comparison.required_hours IS 'Account-manager and KAM hours the coverage plans need in a year.';
+COMMENT ON COLUMN marts.scenario_comparison.allocated_hours IS 'Of those, what the managers'' capacity covers.';
+COMMENT ON COLUMN marts.scenario_comparison.available_hours IS 'Capacity of all managers, planned KAMs included.';
+COMMENT ON COLUMN marts.scenario_comparison.gap_hours IS 'required_hours - available_hours (> 0: short of people).';
+COMMENT ON COLUMN marts.scenario_comparison.gap_fte IS 'gap_hours / kam.fte_hours.';
+COMMENT ON COLUMN marts.scenario_comparison.uncovered_customers IS 'Customers whose hours are PARTIAL or UNCOVERED.';
+COMMENT ON COLUMN marts.scenario_comparison.marginal_decisions IS 'Customers whose selection is MARGINAL (§K5.7).';
+COMMENT ON COLUMN marts.scenario_comparison.customers_strategic IS 'Customers in tier STRATEGIC.';
+COMMENT ON COLUMN marts.scenario_comparison.customers_core IS 'Customers in tier CORE.';
+COMMENT ON COLUMN marts.scenario_comparison.customers_develop IS 'Customers in tier DEVELOP.';
+COMMENT ON COLUMN marts.scenario_comparison.customers_maintain IS 'Customers in tier MAINTAIN.';
+COMMENT ON COLUMN marts.scenario_comparison.customers_serve_efficiently IS 'Customers in tier SERVE_EFFICIENTLY.';
+COMMENT ON COLUMN marts.scenario_comparison.customers_lapsed IS 'Customers in tier LAPSED.';
+COMMENT ON COLUMN marts.scenario_comparison.customers_prospect IS 'Customers in tier PROSPECT.';
+COMMENT ON COLUMN marts.scenario_comparison.added IS 'Key accounts of this scenario that the base plan does not have (ADDED).';
+COMMENT ON COLUMN marts.scenario_comparison.removed IS 'Key accounts of the base plan that this scenario drops (REMOVED).';
+COMMENT ON COLUMN marts.scenario_comparison.unchanged IS 'Key accounts in both.';
+COMMENT ON COLUMN marts.scenario_comparison.as_of_date IS 'As-of date of the run.';

@@ -144,3 +144,32 @@ def test_the_include_displaces_exactly_the_lowest_ranked_pick(warehouse) -> None
         "WHERE proposed_decision IN ('KEEP', 'ADD')) FROM marts.kam_programme",
     )
     assert seated == seats
+
+
+def test_both_shipped_scenarios_are_compared_with_the_base_plan(warehouse) -> None:
+    rows = warehouse.execute(
+        "SELECT scenario, key_accounts, added, removed, unchanged FROM marts.scenario_comparison ORDER BY scenario"
+    ).fetchall()
+    assert [row[0] for row in rows] == ["a_cut_70", "base", "one_more_kam"]
+    for scenario, key_accounts, added, removed, unchanged in rows:
+        if scenario == "base":
+            base = one(
+                warehouse, "SELECT count(*) FROM marts.kam_candidates WHERE proposed_decision IN ('KEEP', 'ADD')"
+            )
+            assert (key_accounts, added, removed, unchanged) == (base[0], 0, 0, base[0])
+            continue
+        # the same counts, recomputed from the two plans' proposals
+        expected = one(
+            warehouse,
+            f"""
+            WITH s AS (SELECT customer_id FROM marts.scenario_candidates
+                       WHERE scenario = '{scenario}' AND proposed_decision IN ('KEEP', 'ADD')),
+                 b AS (SELECT customer_id FROM marts.kam_candidates WHERE proposed_decision IN ('KEEP', 'ADD'))
+            SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM s ANTI JOIN b USING (customer_id)),
+                   (SELECT count(*) FROM b ANTI JOIN s USING (customer_id)),
+                   (SELECT count(*) FROM s SEMI JOIN b USING (customer_id))
+            """,
+        )
+        assert (key_accounts, added, removed, unchanged) == expected
+    more = dict(warehouse.execute("SELECT scenario, max_key_accounts FROM marts.scenario_comparison").fetchall())
+    assert more["one_more_kam"] > more["base"]  # 1 400 planned hours are four more seats of 300 h

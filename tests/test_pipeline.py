@@ -30,6 +30,12 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(tmp_path_factory.mktemp("landing"), seed=5, accounts=500, invoice_lines=20_000, as_of=AS_OF).out
 
 
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> tuple[Path, dg.ExecuteInProcessResult]:
+    """One run of the job with the default settings on AS_OF, shared by the tests that only read it."""
+    return run_job_result(tmp_path_factory.mktemp("default"), landing, AS_OF)
+
+
 def run_job(tmp_path: Path, landing: Path, as_of: date, **overrides: object) -> Path:
     """Run the real nightly job; returns the published warehouse."""
     return run_job_result(tmp_path, landing, as_of, **overrides)[0]
@@ -112,8 +118,8 @@ def test_kam_decisions_respect_capacity_and_explain_themselves(tmp_path: Path, l
     assert explained.get_column("decision_reason").str.contains(r"\d").all()
 
 
-def test_between_reviews_the_programme_stands_and_proposals_are_published(tmp_path: Path, landing: Path) -> None:
-    warehouse = run_job(tmp_path, landing, AS_OF)  # 2026-11-28: the next review is 2026-12-31
+def test_between_reviews_the_programme_stands_and_proposals_are_published(default_run) -> None:
+    warehouse = default_run[0]  # 2026-11-28: the next review is 2026-12-31
     decisions = read(warehouse, "FROM marts.kam_candidates")
     incumbents = decisions.filter(pl.col("is_current_key_account"))
     assert (incumbents.get_column("decision") == "KEEP").all()
@@ -128,8 +134,8 @@ def test_between_reviews_the_programme_stands_and_proposals_are_published(tmp_pa
     assert set(load.get_column("load_status")) <= {"OVER", "BALANCED", "UNDER"}
 
 
-def test_the_report_draws_its_charts_once_and_shows_them_in_the_ui(tmp_path: Path, landing: Path) -> None:
-    warehouse, result = run_job_result(tmp_path, landing, AS_OF)
+def test_the_report_draws_its_charts_once_and_shows_them_in_the_ui(default_run) -> None:
+    warehouse, result = default_run
     report = next(
         m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["reports", "kam_report"])
     )
@@ -142,8 +148,10 @@ def test_the_report_draws_its_charts_once_and_shows_them_in_the_ui(tmp_path: Pat
     assert warehouse.exists()
 
 
-def test_without_the_overrides_file_the_decisions_are_the_rule_only_ones(tmp_path: Path, landing: Path) -> None:
-    with_overrides = read(run_job(tmp_path / "with", landing, AS_OF), "FROM marts.kam_candidates ORDER BY customer_id")
+def test_without_the_overrides_file_the_decisions_are_the_rule_only_ones(
+    tmp_path: Path, landing: Path, default_run
+) -> None:
+    with_overrides = read(default_run[0], "FROM marts.kam_candidates ORDER BY customer_id")
     bare = tmp_path / "bare"
     shutil.copytree(landing, bare)
     for file in (bare / "crm").glob("kam_overrides.*"):
@@ -155,3 +163,18 @@ def test_without_the_overrides_file_the_decisions_are_the_rule_only_ones(tmp_pat
     assert without.select("customer_id", "decision", "proposed_decision").equals(rule)
     assert set(without.get_column("decision_source")) == {"RULE"}
     assert without.get_column("override_id").is_null().all()
+
+
+BASE_PLAN = ("customer_segments", "kam_candidates", "kam_overrides", "resource_allocation", "account_manager_load")
+
+
+def test_scenarios_never_change_the_base_plan(tmp_path: Path, landing: Path, default_run) -> None:
+    without = run_job(tmp_path, landing, AS_OF, scenarios={})
+
+    comparison = read(default_run[0], "FROM marts.scenario_comparison ORDER BY scenario")
+    assert comparison.get_column("scenario").to_list() == ["a_cut_70", "base", "one_more_kam"]
+    assert read(without, "SELECT scenario FROM marts.scenario_comparison").get_column("scenario").to_list() == ["base"]
+    assert read(without, "SELECT count(*) AS n FROM marts.scenario_candidates").item() == 0
+    for table in BASE_PLAN:
+        query = f"FROM marts.{table} ORDER BY ALL"
+        assert read(default_run[0], query).equals(read(without, query)), table

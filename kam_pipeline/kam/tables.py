@@ -5,6 +5,7 @@ docs/methodology.md §K defines every figure; sql/30_marts.sql is rendered from 
 
 import polars as pl
 
+from kam_pipeline.ingest.contract.extracts import TIERS
 from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT
 from kam_pipeline.table_spec import Column, Table
 
@@ -316,5 +317,79 @@ TIER_MIGRATION = Table(
         Column("customers", pl.Int64, "Customers that moved from from_tier to to_tier."),
         Column("revenue_t12m", TOTAL_AMOUNT, "Their current revenue_t12m (0 for GONE)."),
         Column("previous_revenue_t12m", TOTAL_AMOUNT, "Their revenue_t12m in the previous snapshot (0 for NEW)."),
+    ),
+)
+
+
+SCENARIO_CANDIDATES = Table(
+    "marts.scenario_candidates",
+    (
+        "Every customer under each what-if scenario of the settings file: its decisions and hours plan, and how "
+        "the programme the next review would set differs from the base plan's (docs/methodology.md §K11)."
+    ),
+    columns=(
+        Column("scenario", pl.String, "Scenario name ([scenarios.<name>] in the settings file)."),
+        Column("customer_id", pl.String, "Customer id."),
+        Column("customer_name", pl.String, "Customer name."),
+        Column("tier", pl.String, "Tier under the scenario's segmentation settings."),
+        Column("segment_class", pl.String, "ABC class on the segmentation basis under the scenario."),
+        Column("revenue_t12m", TOTAL_AMOUNT, "Revenue in the trailing window (the same in every scenario)."),
+        Column("margin_t12m", TOTAL_AMOUNT, "Margin in the trailing window (the same in every scenario)."),
+        Column("eligible", pl.Boolean, "Eligible for KAM under the scenario."),
+        Column("score", pl.Float64, "KAM score under the scenario."),
+        Column("selection_rank", pl.Int64, "Rank in the selection pool under the scenario."),
+        Column("decision", pl.String, "What would hold now under the scenario."),
+        Column("proposed_decision", pl.String, "What the next review would decide under the scenario."),
+        Column("decision_source", pl.String, "RULE or OVERRIDE, as in marts.kam_candidates."),
+        Column("selection_stability", pl.Float64, "Selection stability under the scenario's weights."),
+        Column("marginal", pl.Boolean, "MARGINAL under the scenario."),
+        Column("decision_reason", pl.String, "The reason under the scenario."),
+        Column("base_proposed_decision", pl.String, "The base plan's proposed decision (marts.kam_candidates)."),
+        Column(
+            "change_vs_base",
+            pl.String,
+            (
+                "ADDED: a key account of the scenario's proposal (KEEP or ADD) but not of the base plan's; REMOVED: "
+                "the reverse; UNCHANGED: in both; NONE: in neither."
+            ),
+        ),
+        Column("plan", pl.String, "Coverage plan under the scenario."),
+        Column("am_hours", pl.Float64, "Account-manager hours the plan needs."),
+        Column("kam_hours", pl.Float64, "KAM hours the plan needs."),
+        Column("allocated_hours", pl.Float64, "Hours the managers' capacity covers (AM and KAM)."),
+        Column("coverage", pl.String, "FULL, PARTIAL, UNCOVERED or POOLED under the scenario."),
+        Column("as_of_date", pl.Date, "As-of date of the run."),
+    ),
+)
+
+SCENARIO_COMPARISON = Table(
+    "marts.scenario_comparison",
+    (
+        "One row for the base plan and one per what-if scenario: the programme the next review would set, the "
+        "revenue and margin it covers, the hours it needs against the hours available, customers per tier, and "
+        "what changes against the base plan (docs/methodology.md §K11)."
+    ),
+    columns=(
+        Column("scenario", pl.String, "base, or the scenario name."),
+        Column("description", pl.String, "The scenario's description from the settings file."),
+        Column("changes", pl.String, "The settings the scenario changes, `key = value; ...` (empty for base)."),
+        Column("max_key_accounts", pl.Int64, "Seats under the scenario (§K4)."),
+        Column("key_accounts", pl.Int64, "Customers the next review would make or keep key accounts (KEEP or ADD)."),
+        Column("key_revenue_t12m", TOTAL_AMOUNT, "Their revenue in the trailing window."),
+        Column("key_revenue_share", pl.Float64, "Their share of all customers' revenue_t12m."),
+        Column("key_margin_t12m", TOTAL_AMOUNT, "Their margin in the trailing window."),
+        Column("key_margin_share", pl.Float64, "Their share of all customers' margin_t12m."),
+        Column("required_hours", pl.Float64, "Account-manager and KAM hours the coverage plans need in a year."),
+        Column("allocated_hours", pl.Float64, "Of those, what the managers' capacity covers."),
+        Column("available_hours", pl.Float64, "Capacity of all managers, planned KAMs included."),
+        Column("gap_hours", pl.Float64, "required_hours - available_hours (> 0: short of people)."),
+        Column("gap_fte", pl.Float64, "gap_hours / kam.fte_hours."),
+        Column("uncovered_customers", pl.Int64, "Customers whose hours are PARTIAL or UNCOVERED."),
+        Column("marginal_decisions", pl.Int64, "Customers whose selection is MARGINAL (§K5.7)."),
+        *(Column(f"customers_{tier.lower()}", pl.Int64, f"Customers in tier {tier}.") for tier in TIERS),
+        Column("added", pl.Int64, "Key accounts of this scenario that the base plan does not have (ADDED)."),
+        Column("removed", pl.Int64, "Key accounts of the base plan that this scenario drops (REMOVED)."),
+        Column("unchanged", pl.Int64, "Key accounts in both."),
+        Column("as_of_date", pl.Date, "As-of date of the run."),
     ),
 )

@@ -26,6 +26,8 @@ from kam_pipeline.kam.tables import (
     KAM_OVERRIDES_MART,
     KAM_PROGRAMME,
     RESOURCE_ALLOCATION,
+    SCENARIO_CANDIDATES,
+    SCENARIO_COMPARISON,
     TIER_MIGRATION,
 )
 from kam_pipeline.segmentation.tables import CUSTOMER_SEGMENTS, SEGMENT_SUMMARY, UNMAPPED_CUSTOMERS
@@ -64,6 +66,8 @@ FILES: dict[str, tuple[str, str, tuple[Table, ...]]] = {
             CAPACITY_GAP,
             KAM_PROGRAMME,
             TIER_MIGRATION,
+            SCENARIO_CANDIDATES,
+            SCENARIO_COMPARISON,
         ),
     ),
     "50_meta.sql": (
