@@ -25,6 +25,7 @@ from assets.kam import (
     kam_candidates,
     kam_overrides,
     kam_programme,
+    kam_readiness,
     manager_load,
     scenario_comparison,
     tier_migration_matrix,
@@ -50,6 +51,7 @@ MART_ASSETS = [
     kam_programme,
     tier_migration_matrix,
     scenario_comparison,
+    kam_readiness,
 ]
 
 

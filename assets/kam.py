@@ -20,6 +20,7 @@ from kam_pipeline.kam import (
     tier_migration,
 )
 from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection, forced_tiers, override_status
+from kam_pipeline.kam.readiness import programme_readiness
 from kam_pipeline.kam.scenarios import PlanInputs, review_plan, run_scenarios
 
 SEGMENTS = "marts.customer_segments"
@@ -284,5 +285,33 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
             "dagster/row_count": len(comparison),
             "scenarios": len(comparison) - 1,
             "comparison": dg.MetadataValue.md(markdown_table(comparison.select(shown))),
+        }
+    )
+
+
+@warehouse_asset(
+    "marts.kam_readiness",
+    reads=[SEGMENTS, CANDIDATES, "marts.resource_allocation"],
+    description="One row per as-of date: revenue concentration, how clearly the picks stand out, input "
+    "completeness, account-management coverage, selection stability, and the verdict READY, "
+    "STRENGTHEN_ACCOUNT_MANAGEMENT_FIRST or DATA_TOO_THIN with its reasons.",
+    **KAM_ASSET,
+)
+def kam_readiness(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+    run = tables.settings
+    row = programme_readiness(
+        tables.read(SEGMENTS),
+        tables.read(CANDIDATES),
+        tables.read("marts.resource_allocation"),
+        run.kam,
+        run.readiness,
+    )
+    tables.replace_rows("marts.kam_readiness", row, {"as_of_date": run.as_of})
+    facts = row.row(0, named=True)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": tables.count("marts.kam_readiness"),
+            "verdict": facts["verdict"],
+            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in facts["verdict_reasons"].split("; "))),
         }
     )

@@ -139,6 +139,17 @@ class KamSettings(_Section):
     control_prior_share: float = 0.80
 
 
+class ReadinessSettings(_Section):
+    """Thresholds of the programme-readiness verdict (docs/methodology.md §K12)."""
+
+    min_top20_share: float = 0.50  # the top 20 % of customers carry at least this share of revenue
+    min_score_gap: float = 10.0  # points between the last pick's score and the median eligible score
+    min_input_coverage: float = 0.50  # share of A revenue with each input a weighted factor needs
+    min_am_coverage: float = 0.80  # share of A/B customers whose hours are covered within capacity
+    max_at_risk_share: float = 0.25  # share of A/B customers at risk
+    min_stable_share: float = 0.70  # share of the ranking's picks that are not MARGINAL
+
+
 class ScenarioSettings(_Section):
     """A what-if: other values for some segmentation and KAM settings
     (`[scenarios.<name>]` with dotted keys, docs/methodology.md §K11)."""
@@ -182,6 +193,7 @@ class Settings(_Section):
     performance: PerformanceSettings = PerformanceSettings()
     segmentation: SegmentationSettings = SegmentationSettings()
     kam: KamSettings = KamSettings()
+    readiness: ReadinessSettings = ReadinessSettings()
     scenarios: dict[str, ScenarioSettings] = Field(default_factory=dict)
 
     def for_scenario(self, name: str) -> Settings:

@@ -364,6 +364,46 @@ COMMENT ON COLUMN marts.kam_programme.override_includes IS 'Customers with an IN
 COMMENT ON COLUMN marts.kam_programme.override_excludes IS 'Customers with an EXCLUDE override in force.';
 COMMENT ON COLUMN marts.kam_programme.over_capacity IS 'The INCLUDE overrides alone exceed max_key_accounts.';
 
+CREATE TABLE marts.kam_readiness (
+    as_of_date            DATE,
+    customers             BIGINT,
+    top20_revenue_share   DOUBLE,
+    revenue_gini          DOUBLE,
+    eligible_customers    BIGINT,
+    key_accounts          BIGINT,
+    last_pick_score       DOUBLE,
+    median_eligible_score DOUBLE,
+    score_gap             DOUBLE,
+    wallet_coverage_a     DOUBLE,
+    cost_coverage_a       DOUBLE,
+    position_coverage_a   DOUBLE,
+    am_coverage_ab        DOUBLE,
+    at_risk_share_ab      DOUBLE,
+    stable_pick_share     DOUBLE,
+    marginal_decisions    BIGINT,
+    verdict               VARCHAR,
+    verdict_reasons       VARCHAR
+);
+COMMENT ON TABLE marts.kam_readiness IS 'One row per as-of date: is the portfolio ready for a KAM programme, or should account management be strengthened first? The figures, the verdict and its reasons (docs/methodology.md §K12).';
+COMMENT ON COLUMN marts.kam_readiness.as_of_date IS 'As-of date of the snapshot.';
+COMMENT ON COLUMN marts.kam_readiness.customers IS 'Customers with revenue in the trailing window (the universe).';
+COMMENT ON COLUMN marts.kam_readiness.top20_revenue_share IS 'Share of revenue_t12m carried by the largest 20 % of customers.';
+COMMENT ON COLUMN marts.kam_readiness.revenue_gini IS 'Gini coefficient of revenue_t12m over the universe (0 equal, 1 one customer).';
+COMMENT ON COLUMN marts.kam_readiness.eligible_customers IS 'Customers eligible for KAM (§K3).';
+COMMENT ON COLUMN marts.kam_readiness.key_accounts IS 'Key accounts the next review would set (proposed KEEP or ADD).';
+COMMENT ON COLUMN marts.kam_readiness.last_pick_score IS 'Lowest score among the ranking''s picks (proposed KEEP or ADD, RULE).';
+COMMENT ON COLUMN marts.kam_readiness.median_eligible_score IS 'Median score of the eligible customers.';
+COMMENT ON COLUMN marts.kam_readiness.score_gap IS 'last_pick_score - median_eligible_score: how clearly the picks stand out.';
+COMMENT ON COLUMN marts.kam_readiness.wallet_coverage_a IS 'Share of A-class revenue with a CRM (or mixed) wallet.';
+COMMENT ON COLUMN marts.kam_readiness.cost_coverage_a IS 'Share of A-class revenue with a known cost (margin_coverage weighted).';
+COMMENT ON COLUMN marts.kam_readiness.position_coverage_a IS 'Share of A-class revenue with a rated competitive position.';
+COMMENT ON COLUMN marts.kam_readiness.am_coverage_ab IS 'Share of A/B customers whose hours are covered (FULL or POOLED).';
+COMMENT ON COLUMN marts.kam_readiness.at_risk_share_ab IS 'Share of A/B customers at risk.';
+COMMENT ON COLUMN marts.kam_readiness.stable_pick_share IS 'Share of the ranking''s picks that are not MARGINAL (§K5.7).';
+COMMENT ON COLUMN marts.kam_readiness.marginal_decisions IS 'Customers whose selection is MARGINAL.';
+COMMENT ON COLUMN marts.kam_readiness.verdict IS 'READY, STRENGTHEN_ACCOUNT_MANAGEMENT_FIRST or DATA_TOO_THIN (thresholds: [readiness] settings).';
+COMMENT ON COLUMN marts.kam_readiness.verdict_reasons IS 'The checks behind the verdict with their figures, separated by ''; ''.';
+
 CREATE TABLE marts.tier_migration (
     as_of_date            DATE,
     previous_as_of_date   DATE,

@@ -29,6 +29,7 @@ EXPECTED_ASSETS = {
     "marts/capacity_gap",
     "marts/kam_overrides",
     "marts/kam_programme",
+    "marts/kam_readiness",
     "marts/scenario_comparison",
     "marts/tier_migration",
 }

@@ -393,3 +393,38 @@ SCENARIO_COMPARISON = Table(
         Column("as_of_date", pl.Date, "As-of date of the run."),
     ),
 )
+
+
+KAM_READINESS = Table(
+    "marts.kam_readiness",
+    (
+        "One row per as-of date: is the portfolio ready for a KAM programme, or should account management be "
+        "strengthened first? The figures, the verdict and its reasons (docs/methodology.md §K12)."
+    ),
+    columns=(
+        Column("as_of_date", pl.Date, "As-of date of the snapshot."),
+        Column("customers", pl.Int64, "Customers with revenue in the trailing window (the universe)."),
+        Column("top20_revenue_share", pl.Float64, "Share of revenue_t12m carried by the largest 20 % of customers."),
+        Column(
+            "revenue_gini", pl.Float64, "Gini coefficient of revenue_t12m over the universe (0 equal, 1 one customer)."
+        ),
+        Column("eligible_customers", pl.Int64, "Customers eligible for KAM (§K3)."),
+        Column("key_accounts", pl.Int64, "Key accounts the next review would set (proposed KEEP or ADD)."),
+        Column("last_pick_score", pl.Float64, "Lowest score among the ranking's picks (proposed KEEP or ADD, RULE)."),
+        Column("median_eligible_score", pl.Float64, "Median score of the eligible customers."),
+        Column("score_gap", pl.Float64, "last_pick_score - median_eligible_score: how clearly the picks stand out."),
+        Column("wallet_coverage_a", pl.Float64, "Share of A-class revenue with a CRM (or mixed) wallet."),
+        Column("cost_coverage_a", pl.Float64, "Share of A-class revenue with a known cost (margin_coverage weighted)."),
+        Column("position_coverage_a", pl.Float64, "Share of A-class revenue with a rated competitive position."),
+        Column("am_coverage_ab", pl.Float64, "Share of A/B customers whose hours are covered (FULL or POOLED)."),
+        Column("at_risk_share_ab", pl.Float64, "Share of A/B customers at risk."),
+        Column("stable_pick_share", pl.Float64, "Share of the ranking's picks that are not MARGINAL (§K5.7)."),
+        Column("marginal_decisions", pl.Int64, "Customers whose selection is MARGINAL."),
+        Column(
+            "verdict",
+            pl.String,
+            "READY, STRENGTHEN_ACCOUNT_MANAGEMENT_FIRST or DATA_TOO_THIN (thresholds: [readiness] settings).",
+        ),
+        Column("verdict_reasons", pl.String, "The checks behind the verdict with their figures, separated by '; '."),
+    ),
+)
