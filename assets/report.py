@@ -10,12 +10,48 @@ import polars as pl
 
 from assets.metadata import chart
 from assets.tables import Tables, warehouse_asset
+from kam_pipeline.kam.discussion import decisions_to_discuss
 from kam_pipeline.report.charts import load_chart, migration_chart, pareto_chart, tier_matrix_chart
-from kam_pipeline.report.html import write_report
+from kam_pipeline.report.html import Callout, write_report
 
 TOP_CUSTOMERS = ["customer_id", "customer_name", "tier", "abc_class", "revenue_t12m", "revenue_share"]
 TOP_CUSTOMERS_RISK = ["potential_class", "threat_level"]
-DECISION_COLUMNS = ["decision", "customer_id", "customer_name", "score", "selection_rank", "decision_reason"]
+DECISION_COLUMNS = [
+    "decision",
+    "customer_id",
+    "customer_name",
+    "score",
+    "selection_rank",
+    "selection_stability",
+    "decision_source",
+    "decision_reason",
+]
+OVERRIDE_COLUMNS = ["override_id", "customer_id", "action", "tier", "status", "valid_until", "approved_by", "reason"]
+READINESS_FIGURES = [
+    "top20_revenue_share",
+    "revenue_gini",
+    "score_gap",
+    "wallet_coverage_a",
+    "cost_coverage_a",
+    "position_coverage_a",
+    "am_coverage_ab",
+    "at_risk_share_ab",
+    "stable_pick_share",
+]
+COMPARISON_COLUMNS = [
+    "scenario",
+    "max_key_accounts",
+    "key_accounts",
+    "added",
+    "removed",
+    "key_revenue_share",
+    "key_margin_share",
+    "required_hours",
+    "available_hours",
+    "gap_fte",
+    "uncovered_customers",
+]
+SCENARIO_COLUMNS = ["change_vs_base", "customer_id", "customer_name", "tier", "proposed_decision", "decision_reason"]
 LOAD_COLUMNS = [
     "owner_id",
     "name",
@@ -31,20 +67,40 @@ LOAD_COLUMNS = [
 
 @warehouse_asset(
     ["reports", "kam_report"],
-    reads=["marts.customer_segments", "marts.kam_candidates", "marts.account_manager_load", "marts.tier_migration"],
+    reads=[
+        "marts.customer_segments",
+        "marts.kam_candidates",
+        "marts.kam_overrides",
+        "marts.kam_programme",
+        "marts.kam_readiness",
+        "marts.account_manager_load",
+        "marts.tier_migration",
+        "marts.scenario_comparison",
+        "marts.scenario_candidates",
+    ],
     group_name="publish",
     kinds={"html"},
     tags={"stage": "publish"},
-    description="Static HTML report of the run (charts and key tables), one file per as-of date in "
-    "paths.reports_dir, for readers without Dagster access.",
+    description="Static HTML report of the run, one file per as-of date in paths.reports_dir, for readers "
+    "without Dagster access: programme readiness and the decisions to discuss first, charts, key tables, "
+    "and a section per what-if scenario.",
 )
 def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
     run = tables.settings
+    this_run = pl.col("as_of_date") == run.as_of
     segments = tables.read("marts.customer_segments")
     candidates = tables.read("marts.kam_candidates")
     load = tables.read("marts.account_manager_load")
     migration = tables.read("marts.tier_migration")
+    readiness = tables.read("marts.kam_readiness").filter(this_run)
+    comparison = tables.read("marts.scenario_comparison")
     currency = run.segmentation.reporting_currency
+    discuss = decisions_to_discuss(
+        candidates,
+        tables.read("marts.kam_overrides"),
+        tables.read("marts.kam_programme").filter(this_run),
+        run.kam.robustness_draws,
+    )
     charts = {
         "Revenue concentration": pareto_chart(
             segments, run.segmentation.abc_a_cut, run.segmentation.abc_b_cut, currency=currency
@@ -61,13 +117,48 @@ def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
         "KAM decisions": candidates.filter(pl.col("decision") != "NONE")
         .sort("decision", "selection_rank", "customer_id", nulls_last=True)
         .select(DECISION_COLUMNS),
+        "Overrides": tables.read("marts.kam_overrides").select(OVERRIDE_COLUMNS),
         "Account-manager load": load.sort("utilisation", descending=True, maintain_order=True).select(LOAD_COLUMNS),
+        "Scenarios compared": comparison.select(COMPARISON_COLUMNS),
+        **_scenario_sections(comparison, tables.read("marts.scenario_candidates")),
     }
-    path = write_report(run.reports_dir, charts, report_tables, "KAM segmentation report", run.as_of, tables.run_id)
+    path = write_report(
+        run.reports_dir,
+        charts,
+        report_tables,
+        "KAM segmentation report",
+        run.as_of,
+        tables.run_id,
+        lead={
+            "Programme readiness": _verdict(readiness),
+            "Readiness figures": readiness.select(READINESS_FIGURES),
+            "Decisions to discuss": discuss,
+        },
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "url": dg.MetadataValue.url(path.as_uri()),
+            "decisions_to_discuss": len(discuss),
             **{f"chart: {title}": chart(png, title) for title, png in charts.items()},
         }
     )
+
+
+def _verdict(readiness: pl.DataFrame) -> Callout:
+    if readiness.is_empty():
+        return Callout("No readiness verdict for this as-of date.")
+    row = readiness.row(0, named=True)
+    return Callout(f"Verdict: {row['verdict']}", tuple(row["verdict_reasons"].split("; ")))
+
+
+def _scenario_sections(comparison: pl.DataFrame, rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """One table per scenario: the customers whose key-account status it changes."""
+    sections = {}
+    for scenario in comparison.filter(pl.col("scenario") != "base").iter_rows(named=True):
+        changed = rows.filter(
+            (pl.col("scenario") == scenario["scenario"]) & pl.col("change_vs_base").is_in(["ADDED", "REMOVED"])
+        )
+        title = f"Scenario {scenario['scenario']}: {scenario['description'] or scenario['changes']}"
+        sections[title] = changed.sort("change_vs_base", "customer_id").select(SCENARIO_COLUMNS)
+    return sections

@@ -18,6 +18,7 @@ SELECT
     c.decision, c.proposed_decision, c.review_date, c.customer_id, c.customer_name, s.region, s.owner_id,
     m.name AS owner_name, s.tier, s.abc_class, s.potential_class, s.revenue_t12m, s.margin_pct,
     c.score, c.selection_score, c.selection_rank, c.eligible, c.is_current_key_account,
+    c.decision_source, c.override_id, c.selection_stability, c.marginal, c.points_to_cutoff, c.held_back_by,
     c.decision_reason, c.ineligible_reason, c.as_of_date
 FROM marts.kam_candidates AS c
 JOIN marts.customer_segments AS s USING (customer_id)

@@ -43,6 +43,7 @@ RUN_TIMEOUT = 180.0  # queued, dequeued by the daemon, executed
 #: Tearing the server down: Ctrl-C (dagster dev stops its services, a few
 #: seconds), then SIGTERM, then SIGKILL, each with this long to empty the group.
 STOP_SIGNALS = ((signal.SIGINT, 30.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0))
+SAMPLE_WARNING = "marts/kam_overrides:overrides_need_attention"
 LOG_TAIL_LINES = 80
 
 WORKSPACE_QUERY = """
@@ -384,6 +385,9 @@ def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_ser
             f"{key.asset_key.to_user_string()}:{key.name}" for key in job_def.asset_layer.asset_graph.asset_check_keys
         }
         assert set(checks) == expected_checks, "GraphQL and the code location disagree on the asset checks"
+        # the sample ships a conflict and an expiring override on purpose: that check must warn, in this run
+        warned = checks.pop(SAMPLE_WARNING)
+        assert (warned["runId"], warned["status"]) == (run_id, "FAILED"), describe(warned)
         failing = {
             name: describe(execution)
             for name, execution in sorted(checks.items())

@@ -145,6 +145,11 @@ def test_the_report_draws_its_charts_once_and_shows_them_in_the_ui(default_run) 
     assert all(metadata[name].value.startswith("![") for name in charts)
     page = Path(metadata["path"].value).read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 4
+    # readiness and the decisions to discuss come first, then the charts; one section per scenario
+    order = [page.index(f">{heading}</h2>") for heading in ("Programme readiness", "Decisions to discuss", "Load")]
+    assert order == sorted(order)
+    assert "Verdict: " in page
+    assert ">Scenario one more kam: " in page and ">Scenario a cut 70: " in page
     assert warehouse.exists()
 
 

@@ -14,6 +14,7 @@ import html
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -42,8 +43,22 @@ th { background: #eef2f8; position: sticky; top: 0; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .note { color: #666; font-size: 0.85em; margin: 4px 0 0; }
+.callout { border-left: 4px solid #1b3a6b; background: #eef2f8; padding: 8px 14px; }
+.callout p { margin: 0 0 4px; font-weight: 600; }
+.callout ul { margin: 4px 0 0; padding-left: 20px; }
 """
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+@dataclass(frozen=True)
+class Callout:
+    """A highlighted statement and the points behind it (a verdict and its reasons)."""
+
+    headline: str
+    points: tuple[str, ...] = ()
+
+
+Lead = Mapping[str, "Callout | pl.DataFrame"]
 
 
 def write_report(
@@ -53,14 +68,17 @@ def write_report(
     title: str,
     as_of: date,
     run_id: str,
+    lead: Lead | None = None,
 ) -> Path:
     """Write `kam_report_<as_of>.html` into out_dir (created if missing) and return its path.
 
-    charts maps a section name to PNG bytes, tables a section name to a small
-    frame, both shown in the given order. A rerun for the same as-of date
-    replaces the file atomically, so a reader never sees half a report.
+    `lead` maps a section name to a callout or a small frame shown first (what
+    a reader must see before the charts), charts a section name to PNG bytes,
+    tables a section name to a small frame, each in the given order. A rerun
+    for the same as-of date replaces the file atomically, so a reader never
+    sees half a report.
     """
-    page = render_report(charts, tables, title=title, as_of=as_of, run_id=run_id)
+    page = render_report(charts, tables, title=title, as_of=as_of, run_id=run_id, lead=lead)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"kam_report_{as_of.isoformat()}.html"
     partial = path.with_name(f".{path.name}.partial")
@@ -70,10 +88,20 @@ def write_report(
 
 
 def render_report(
-    charts: Mapping[str, bytes], tables: Mapping[str, pl.DataFrame], *, title: str, as_of: date, run_id: str
+    charts: Mapping[str, bytes],
+    tables: Mapping[str, pl.DataFrame],
+    *,
+    title: str,
+    as_of: date,
+    run_id: str,
+    lead: Lead | None = None,
 ) -> str:
     """The report as one HTML document (see write_report)."""
-    sections = [(f"chart-{i}", name, _chart_section(name, png)) for i, (name, png) in enumerate(charts.items())]
+    sections = [
+        (f"lead-{i}", name, _callout(item) if isinstance(item, Callout) else _table_section(item))
+        for i, (name, item) in enumerate((lead or {}).items())
+    ]
+    sections += [(f"chart-{i}", name, _chart_section(name, png)) for i, (name, png) in enumerate(charts.items())]
     sections += [(f"table-{i}", name, _table_section(frame)) for i, (name, frame) in enumerate(tables.items())]
     nav = " ".join(f'<a href="#{anchor}">{_escape(_heading(name))}</a>' for anchor, name, _ in sections)
     body = "\n".join(
@@ -125,6 +153,12 @@ def _heading(name: str) -> str:
 
 def _chart_section(name: str, png: bytes) -> str:
     return f'<figure><img src="{_data_uri(png)}" alt="{_escape(_heading(name))}"></figure>'
+
+
+def _callout(callout: Callout) -> str:
+    points = "".join(f"<li>{_escape(point)}</li>" for point in callout.points)
+    listed = f"<ul>{points}</ul>" if points else ""
+    return f'<div class="callout"><p>{_escape(callout.headline)}</p>{listed}</div>'
 
 
 def _table_section(frame: pl.DataFrame) -> str:

@@ -9,7 +9,9 @@ import polars as pl
 import pytest
 
 from kam_pipeline.kam import programme_return, resource_allocation, select_key_accounts
+from kam_pipeline.kam.discussion import decisions_to_discuss
 from kam_pipeline.kam.overrides import final_status, forced_selection, forced_tiers, override_status
+from kam_pipeline.kam.tables import KAM_OVERRIDES_MART
 from kam_pipeline.settings import KamSettings, Settings
 
 from .conftest import AS_OF
@@ -175,8 +177,14 @@ def test_includes_beyond_capacity_are_all_kept_and_flagged(make_segments, make_m
     }
     assert result["C1"]["decision_reason"].startswith("Watch: gives way to the seat(s) taken by INCLUDE override(s)")
     assert "exceed the 1 seats (OVER_CAPACITY)" in result["C4"]["decision_reason"]
-    programme = programme_return(segments, candidates, managers, settings).row(0, named=True)
-    assert (programme["override_includes"], programme["max_key_accounts"], programme["over_capacity"]) == (2, 1, True)
+    programme = programme_return(segments, candidates, managers, settings)
+    facts = programme.row(0, named=True)
+    assert (facts["override_includes"], facts["max_key_accounts"], facts["over_capacity"]) == (2, 1, True)
+    no_overrides = pl.DataFrame(schema=KAM_OVERRIDES_MART.schema)
+    discuss = decisions_to_discuss(candidates, no_overrides, programme, settings.robustness_draws)
+    assert discuss.row(0, named=True)["topic"] == "OVER_CAPACITY"
+    assert discuss.row(0, named=True)["detail"].startswith("2 INCLUDE overrides for 1 seats")
+    assert set(discuss.filter(pl.col("topic") == "OVERRIDDEN").get_column("customer_id")) == {"C1", "C4", "C5"}
 
 
 def test_an_exclude_frees_the_seat_for_the_next_in_line(make_segments, make_managers, settings) -> None:

@@ -92,6 +92,7 @@ def test_a_flat_portfolio_has_no_clearly_strategic_customers(make_segments, make
     assert row["revenue_gini"] == pytest.approx(0.0)
     assert "the top 20 % of customers carry 20.0 %, below the minimum of 50.0 %" in row["verdict_reasons"]
     assert row["score_gap"] == 0.0  # every customer scores the same: the picks do not stand out
-    assert "the last pick's lead over the median eligible 0.00 points, below the minimum of 10.00 points" in (
-        row["verdict_reasons"]
+    assert (
+        "the last pick's lead over the median eligible 0.00 points, below the minimum of 10.00 points"
+        in (row["verdict_reasons"])
     )
