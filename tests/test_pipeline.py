@@ -98,6 +98,9 @@ def test_two_as_of_dates_give_snapshots_migration_and_programme_rows(tmp_path: P
     assert dates.get_column("as_of_date").to_list() == [MONTH_BEFORE, AS_OF]
     programme = read(warehouse, "SELECT as_of_date FROM marts.kam_programme ORDER BY 1")
     assert programme.get_column("as_of_date").to_list() == [MONTH_BEFORE, AS_OF]
+    readiness = read(warehouse, "SELECT as_of_date, verdict, verdict_reasons FROM marts.kam_readiness ORDER BY 1")
+    assert readiness.get_column("as_of_date").to_list() == [MONTH_BEFORE, AS_OF]
+    assert readiness.get_column("verdict_reasons").str.len_chars().min() > 0
     migration = read(warehouse, "FROM marts.tier_migration")
     assert set(migration.get_column("previous_as_of_date")) == {MONTH_BEFORE}
     customers = read(warehouse, "SELECT count(*) AS n FROM marts.customer_segments").item()
