@@ -152,6 +152,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 run.parsed_dir(extract.name),
                 memory_limit=run.performance.duckdb_memory_limit,
                 settings_digest=run.validation.model_dump_json(),
+                dialect=run.dialect(extract.system, extract.name),
             )
         except ExtractError as exc:
             raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None

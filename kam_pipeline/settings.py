@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kam_pipeline.ingest import dialect as csv_dialect
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "kam.toml"
@@ -195,6 +197,25 @@ class Settings(_Section):
     kam: KamSettings = KamSettings()
     readiness: ReadinessSettings = ReadinessSettings()
     scenarios: dict[str, ScenarioSettings] = Field(default_factory=dict)
+    #: `[csv.<system or extract>]`: how CSV exports are written (kam_pipeline.ingest.dialect).
+    csv: dict[str, csv_dialect.CsvDialect] = Field(default_factory=dict)
+
+    @field_validator("csv")
+    @classmethod
+    def _known_extracts(cls, sections: dict[str, csv_dialect.CsvDialect]) -> dict[str, csv_dialect.CsvDialect]:
+        from kam_pipeline.ingest.contract import EXTRACTS
+
+        names = {e.system for e in EXTRACTS} | {e.name for e in EXTRACTS}
+        unknown = sorted(set(sections) - names)
+        if unknown:
+            raise ValueError(f"unknown extract or system {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+        for extract in EXTRACTS:
+            csv_dialect.resolve(sections, extract.system, extract.name)
+        return sections
+
+    def dialect(self, system: str, extract: str) -> csv_dialect.CsvDialect:
+        """The CSV notation of one extract's files."""
+        return csv_dialect.resolve(self.csv, system, extract)
 
     def for_scenario(self, name: str) -> Settings:
         """These settings with scenario `name`'s changes applied (same data,

@@ -7,7 +7,7 @@ import pytest
 
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
-from kam_pipeline.ingest.parsing import attach_raw, parse_file
+from kam_pipeline.ingest.parsing import LandingFile, attach_raw, parse_file
 
 MANAGERS = EXTRACTS_BY_NAME["account_managers"]
 HEADER = "owner_id,name,role,region,capacity_hours,hourly_cost"
@@ -86,5 +86,5 @@ def test_attach_raw_reads_back_the_original_line(tmp_path: Path) -> None:
     rejected = pl.DataFrame(
         {"source_file": ["m.csv"], "source_row": [2], "raw_record": [None]}, schema_overrides={"raw_record": pl.String}
     )
-    filled = attach_raw(rejected, {"m.csv": path})
+    filled = attach_raw(rejected, {"m.csv": LandingFile.at(path, "m.csv")})
     assert filled.get_column("raw_record").to_list() == ["AM2,B,XX,DACH,1,2"]

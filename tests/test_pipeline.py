@@ -12,6 +12,8 @@ import pytest
 
 from assets.definitions import defs
 from assets.nightly import JOB_NAME
+from kam_pipeline.ingest.contract import EXTRACTS
+from kam_pipeline.ingest.dialect import CsvDialect
 from tools.sample_data import generate
 
 AS_OF = date(2026, 11, 28)
@@ -186,3 +188,57 @@ def test_scenarios_never_change_the_base_plan(tmp_path: Path, landing: Path, def
     for table in BASE_PLAN:
         query = f"FROM marts.{table} ORDER BY ALL"
         assert read(default_run[0], query).equals(read(without, query)), table
+
+
+EUROPEAN = CsvDialect(
+    delimiter=";", decimal_mark=",", thousands_separator=".", date_format="%d.%m.%Y", encoding="cp1252"
+)
+
+
+def _number(value: pl.Expr, dialect: CsvDialect) -> pl.Expr:
+    """`-12345.5` -> `-12.345,5`: thousands grouped, the decimal mark replaced."""
+    sign = value.str.extract(r"^(-?)", 1)
+    whole = value.str.extract(r"^-?(\d+)", 1)
+    grouped = whole.str.reverse().str.replace_all(r"(\d{3})", "${1}" + dialect.thousands_separator)
+    grouped = grouped.str.strip_suffix(dialect.thousands_separator).str.reverse()
+    fraction = value.str.extract(r"\.(\d+)$", 1)
+    decimals = pl.when(fraction.is_not_null()).then(pl.lit(dialect.decimal_mark) + fraction).otherwise(pl.lit(""))
+    return pl.when(whole.is_not_null()).then(sign + grouped + decimals).otherwise(value)
+
+
+def rewrite_landing(landing: Path, out: Path, dialect: CsvDialect) -> Path:
+    """The landing's CSV files as a French or German ERP writes them: the
+    same values in `dialect`'s delimiter, number and date notation and encoding."""
+    shutil.copytree(landing, out)
+    for extract in EXTRACTS:
+        for path in out.glob(extract.pattern):
+            text = pl.read_csv(path, infer_schema=False)
+            columns = []
+            for column in extract.columns:
+                value = pl.col(column.name)
+                if column.dtype == pl.Date:
+                    value = value.str.to_date("%Y-%m-%d").dt.strftime(dialect.date_format)
+                elif isinstance(column.dtype, pl.Decimal) or column.dtype.is_float():
+                    value = _number(value, dialect)
+                columns.append(value)
+            body = text.select(columns).write_csv(separator=dialect.delimiter, line_terminator="\r\n")
+            path.write_bytes(body.encode(dialect.encoding))
+    return out
+
+
+def test_a_european_export_publishes_the_same_segments(tmp_path: Path, landing: Path, default_run) -> None:
+    """`;`, decimal commas, thousands points, DD.MM.YYYY and Windows-1252,
+    described in the settings' [csv] sections, give the same warehouse."""
+    european = rewrite_landing(landing, tmp_path / "european", EUROPEAN)
+    sample = (european / "erp" / "customers.csv").read_bytes()
+    assert b";" in sample and b"\xd6" in sample  # Ö in Windows-1252
+    assert b"." in (european / "erp" / "invoice_lines" / "2026-11.csv").read_bytes().split(b"\r\n")[1]
+    dialect = {
+        f"csv.{system}.{key}": value for system in ("erp", "crm") for key, value in EUROPEAN.model_dump().items()
+    }
+    warehouse = run_job(tmp_path, european, AS_OF, **dialect)
+    original = default_run[0]
+    for table in [*MARTS, "staging.invoice_lines", "staging.crm_accounts", "quality.reconciliation"]:
+        columns = [c for c in read(original, f"FROM {table} LIMIT 0").columns if c not in ("run_id", "_source_file")]
+        query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL"
+        assert read(warehouse, query).equals(read(original, query)), table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from kam_pipeline.ingest.casting import CONTROL_CHARACTERS
 from kam_pipeline.ingest.contract import EXTRACTS, Extract
 from kam_pipeline.ingest.contract.rules import RuleContext, UniqueKey
 from kam_pipeline.ingest.hierarchy import resolve_groups
@@ -26,7 +28,7 @@ from tools.sample_defects import read_manifest
 
 AS_OF = date(2026, 11, 28)
 SIZE = {"seed": 7, "accounts": 400, "invoice_lines": 40_000, "as_of": AS_OF}
-PARSE_RULES = {"parse.ragged", "parse.type"}
+PARSE_RULES = {"parse.ragged", "parse.type", "parse.text"}
 ALL_RULES = {rule.name for extract in EXTRACTS for rule in extract.all_rules()}
 #: The second rule a defect cannot help breaking (see tools.sample_defects); any other is a dependency.
 ALSO_BROKEN = {
@@ -513,7 +515,10 @@ def _parse_good_rows(path: Path, rel: str, extract: Extract, listed: dict) -> pl
                 assert len(fields) == len(header), entry
                 column = extract.column_names.index(entry["column"])
                 assert fields[column] == entry["value"], entry
-                assert not _parses(entry["value"], extract, entry["column"]), entry
+                if entry["rule"] == "parse.text":
+                    assert re.search(CONTROL_CHARACTERS, entry["value"]), entry
+                else:
+                    assert not _parses(entry["value"], extract, entry["column"]), entry
         if not entries:
             kept.append(number)
     lines = path.read_text(encoding="utf-8").splitlines()

@@ -2,9 +2,9 @@
 
 `--bad-rows` exercises every rule of the extract contract
 (`kam_pipeline.ingest.contract.extracts`, including one not-null rule per required
-column) plus the two failures ingestion meets before any rule runs:
-`parse.ragged` (too many or too few fields) and `parse.type` (text that is not
-a number, date or boolean). Every injected defect is listed in `_defects.json`
+column) plus the three failures ingestion meets before any rule runs:
+`parse.ragged` (too many or too few fields), `parse.type` (text that is not
+a number, date or boolean) and `parse.text` (a control character in text). Every injected defect is listed in `_defects.json`
 with its file and `row`, the 1-based data row in that file (header not
 counted, so the line number is row + 1), the rule that must catch it, the row's
 key as written, and the offending column and value. Tests compare the
@@ -20,7 +20,7 @@ has no FX rate either, and an account with a missing parent also fails the
 hierarchy rule.
 
 Parquet has types, so in Parquet mode only value defects are injected: no
-`parse.ragged` or `parse.type` rows.
+`parse.*` rows.
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ def row_defects(as_of: date) -> dict[str, tuple[RowDefect, ...]]:
             RowDefect("parse.type", {"key_account_since": german_date}, "key_account_since"),
             *ragged,
         ),
-        "erp_customers": (  # all columns are text: nothing to fail parsing
+        "erp_customers": (  # all columns are text: only control characters fail parsing
             RowDefect("erp_customers.erp_customer_id.unique", duplicate=True),
+            RowDefect("parse.text", {"customer_name": "Nord\x00Ost Handel GmbH"}, "customer_name"),
             RowDefect("erp_customers.crm_account_id.exists", {"crm_account_id": "A0999999"}, "crm_account_id"),
             RowDefect("erp_customers.country_code.iso3166", {"country_code": "UK"}, "country_code"),
             RowDefect("erp_customers.country_code.iso3166", {"country_code": "de"}, "country_code"),

@@ -3,8 +3,9 @@
 Parsing is the most expensive step for CSV extracts, and a nightly rerun
 usually sees the same files again. Each file's parsed rows (contract types,
 source position) and its parse rejections are stored under a key made of the
-file's name, size and modification time and of the contract's column types,
-so a changed file or a changed contract is parsed again. The rules are
+file's name, size and modification time, of the contract's column types and
+of the file's CSV dialect, so a changed file, contract or dialect is parsed
+again. The rules are
 evaluated on every run: a cache hit saves parsing, never validation.
 """
 
@@ -18,10 +19,10 @@ from pathlib import Path
 import polars as pl
 
 from kam_pipeline.ingest.contract import Extract
-from kam_pipeline.ingest.parsing import parse_file
+from kam_pipeline.ingest.parsing import LandingFile, parse_file
 
 #: Bump when parsing changes in a way that changes its output.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,17 @@ class CachedParse:
     hit: bool
 
 
-def _key(extract: Extract, path: Path, source_name: str) -> str:
-    stat = path.stat()
-    contract = [(c.name, str(c.dtype)) for c in extract.columns]
-    text = json.dumps([PARSER_VERSION, source_name, stat.st_size, stat.st_mtime_ns, contract])
+def _key(extract: Extract, file: LandingFile) -> str:
+    contract = [(c.name, str(c.dtype), c.free_text) for c in extract.columns]
+    dialect = None if file.is_parquet else file.dialect.model_dump()
+    text = json.dumps([PARSER_VERSION, file.name, file.state.size, file.state.mtime_ns, contract, dialect])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def parse_cached(extract: Extract, path: Path, source_name: str, cache_dir: Path) -> CachedParse:
-    """Parse `path`, or reuse the stored result when nothing changed."""
-    key = _key(extract, path, source_name)
+def parse_cached(extract: Extract, file: LandingFile, cache_dir: Path) -> CachedParse:
+    """Parse `file`, or reuse the stored result when nothing changed."""
+    key = _key(extract, file)
+    source_name = file.name
     rows_path = cache_dir / f"{key}.parquet"
     rejected_path = cache_dir / "rejected" / f"{key}.parquet"
     counts_path = cache_dir / "counts" / f"{key}.json"
@@ -53,7 +55,7 @@ def parse_cached(extract: Extract, path: Path, source_name: str, cache_dir: Path
         counts = json.loads(counts_path.read_text())
         rejected = pl.read_parquet(rejected_path)
         return CachedParse(source_name, rows_path, rejected, counts["read"], counts["parsed"], hit=True)
-    parsed = parse_file(extract, path, source_name)
+    parsed = parse_file(extract, file.path, source_name, file.dialect, file.state)
     for folder in (rows_path.parent, rejected_path.parent, counts_path.parent):
         folder.mkdir(parents=True, exist_ok=True)
     parsed.rows.write_parquet(rows_path)

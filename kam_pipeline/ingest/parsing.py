@@ -10,7 +10,7 @@ present but did not cast becomes a `parse.type` rejection.
 
 from __future__ import annotations
 
-import tempfile
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +18,38 @@ from pathlib import Path
 import polars as pl
 
 from kam_pipeline.errors import ExtractError
+from kam_pipeline.ingest import casting
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
-from kam_pipeline.ingest.quarantine import PARSE_RAGGED, PARSE_TYPE, conform, empty_rejections, quarantine_rows
+from kam_pipeline.ingest.dialect import CsvDialect
+from kam_pipeline.ingest.quarantine import (
+    PARSE_RAGGED,
+    PARSE_TEXT,
+    PARSE_TYPE,
+    conform,
+    empty_rejections,
+    quarantine_rows,
+)
+from kam_pipeline.ingest.snapshot import FileState, check_unchanged, decode, read_bytes
 
-BOM = "\ufeff"
-TRUE_TEXT = ("true", "1")
-FALSE_TEXT = ("false", "0")
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One landing file as the run sees it: where it is, how quarantine names
+    it, the version the run started with and how its CSV is written."""
+
+    path: Path
+    name: str
+    state: FileState
+    dialect: CsvDialect
+
+    @classmethod
+    def at(cls, path: Path, name: str, dialect: CsvDialect | None = None) -> LandingFile:
+        return cls(path, name, FileState.of(path), dialect or CsvDialect())
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.path.suffix.lower() == ".parquet"
 
 
 @dataclass(frozen=True)
@@ -37,20 +62,36 @@ class ParsedFile:
     rows_read: int
 
 
-def parse_file(extract: Extract, path: Path, source_name: str) -> ParsedFile:
-    """Parse one file of `extract`; `source_name` is how quarantine names it."""
-    if path.suffix.lower() == ".parquet":
-        return _parse_parquet(extract, path, source_name)
-    return _parse_csv(extract, path, source_name)
+def parse_file(
+    extract: Extract, path: Path, source_name: str, dialect: CsvDialect | None = None, state: FileState | None = None
+) -> ParsedFile:
+    """Parse one file of `extract`; `source_name` is how quarantine names it.
+
+    Row problems are quarantined; anything else that goes wrong while reading
+    (a library error on input nobody foresaw) is an ExtractError naming the
+    file, so that no traceback becomes the user's message."""
+    file = LandingFile(path, source_name, state or FileState.of(path), dialect or CsvDialect())
+    try:
+        return _parse_parquet(extract, file) if file.is_parquet else _parse_csv(extract, file)
+    except ExtractError:
+        raise
+    except (Exception, pl.exceptions.PanicException) as exc:
+        check_unchanged(path, source_name, file.state)  # a file being written explains any failure
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ExtractError(
+            source_name, f"could not be read ({type(exc).__name__}: {first_line[:200]})", "a readable file"
+        ) from exc
 
 
-def _check_columns(extract: Extract, present: list[str], source_name: str) -> None:
+def _check_columns(extract: Extract, present: list[str], source_name: str, delimiter: str = ",") -> None:
     missing = [c for c in extract.column_names if c not in present]
     if not missing:
         return
     hint = ""
-    if len(present) == 1 and any(sep in present[0] for sep in (";", "\t", "|")):
-        hint = f"; the header looks separated by {next(s for s in (';', chr(9), '|') if s in present[0])!r}, not ','"
+    others = [sep for sep in (",", ";", "\t", "|") if sep != delimiter]
+    if len(present) == 1 and any(sep in present[0] for sep in others):
+        found = next(sep for sep in others if sep in present[0])
+        hint = f"; the header looks separated by {found!r}, not {delimiter!r} (see the settings' [csv] section)"
     raise ExtractError(
         source_name,
         f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{hint}",
@@ -58,48 +99,44 @@ def _check_columns(extract: Extract, present: list[str], source_name: str) -> No
     )
 
 
-def _read_header(path: Path, source_name: str) -> list[str]:
-    with path.open("rb") as handle:
-        first = handle.readline()
+def _header(data: bytes, delimiter: str, source_name: str) -> list[str]:
+    first = data.split(b"\n", 1)[0]
     if not first.strip():
         raise ExtractError(source_name, "file is empty (no header row)", "a header row followed by data rows")
-    try:
-        text = first.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ExtractError(source_name, f"not UTF-8 (byte {exc.start} of the header)", "UTF-8 text") from None
-    return [name.strip().strip('"') for name in text.removeprefix(BOM).rstrip("\r\n").split(",")]
+    names = first.decode("utf-8").rstrip("\r").split(delimiter)
+    return [name.strip().strip('"') for name in names]
 
 
-def _scan_lines(path: Path, source_name: str) -> pl.DataFrame:
+def _lines(data: bytes) -> pl.DataFrame:
     """All data lines with their 1-based row number (line number − 1)."""
-    try:
-        lines = pl.scan_lines(path, name="raw").with_row_index("_line").collect()
-    except pl.exceptions.ComputeError as exc:
-        if "utf8" in str(exc).lower():
-            raise ExtractError(source_name, "not UTF-8 (invalid byte sequence)", "UTF-8 text") from None
-        raise
+    lines = pl.scan_lines(io.BytesIO(data), name="raw").with_row_index("_line").collect()
     return lines.filter(pl.col("_line") > 0).select(
         pl.col("_line").cast(pl.Int64).alias(SOURCE_ROW),
         pl.col("raw").str.strip_suffix("\r"),
     )
 
 
-def _field_count() -> pl.Expr:
-    """Fields on a line: commas outside quoted sections, plus one."""
-    return pl.col("raw").str.replace_all(r'"[^"]*"', "").str.count_matches(",") + 1
+def _field_count(delimiter: str) -> pl.Expr:
+    """Fields on a line: delimiters outside quoted sections, plus one."""
+    return pl.col("raw").str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True) + 1
 
 
-def _parse_csv(extract: Extract, path: Path, source_name: str) -> ParsedFile:
-    header = _read_header(path, source_name)
-    _check_columns(extract, header, source_name)
-    lines = _scan_lines(path, source_name).filter(pl.col("raw") != "")
-    broken = (_field_count() != len(header)) | (pl.col("raw").str.count_matches('"') % 2 == 1)
+def _parse_csv(extract: Extract, file: LandingFile) -> ParsedFile:
+    dialect, source_name = file.dialect, file.name
+    data = decode(read_bytes(file.path, source_name, file.state), dialect.encoding, source_name)
+    header = _header(data, dialect.delimiter, source_name)
+    _check_columns(extract, header, source_name, dialect.delimiter)
+    all_lines = _lines(data)
+    lines = all_lines.filter(pl.col("raw") != "")
+    count = _field_count(dialect.delimiter)
+    broken = (count != len(header)) | (pl.col("raw").str.count_matches('"') % 2 == 1)
     lines = lines.with_columns(_broken=broken)
     ragged = lines.filter(pl.col("_broken"))
-    good_rows = lines.filter(~pl.col("_broken")).get_column(SOURCE_ROW)
+    good_lines = lines.filter(~pl.col("_broken")).select(SOURCE_ROW, "raw")
 
-    text = _read_csv_text(path, header, lines, has_broken=len(ragged) > 0)
-    text = text.with_columns(pl.Series(SOURCE_ROW, good_rows))
+    rebuild = len(ragged) > 0 or len(lines) < len(all_lines)  # a blank line is a row to Polars' CSV reader
+    text = _read_csv_text(data, header, good_lines, dialect.delimiter, source_name, rebuild=rebuild)
+    text = text.with_columns(good_lines.get_column(SOURCE_ROW))
     rejected = [
         conform(
             ragged.select(
@@ -113,33 +150,44 @@ def _parse_csv(extract: Extract, path: Path, source_name: str) -> ParsedFile:
                 pl.lit(None, pl.String).alias("value"),
                 pl.when(pl.col("raw").str.count_matches('"') % 2 == 1)
                 .then(pl.lit("row has an unclosed quote (fields must not contain line breaks)"))
-                .otherwise(pl.format("row has {} fields; the header has {}", _field_count(), pl.lit(len(header))))
+                .otherwise(pl.format("row has {} fields; the header has {}", count, pl.lit(len(header))))
                 .alias("message"),
                 pl.col("raw").alias("raw_record"),
             ).rename({SOURCE_ROW: "source_row"})
         )
     ]
-    good_lines = lines.filter(~pl.col("_broken")).select(SOURCE_ROW, "raw")
 
     def raw_for(bad: pl.DataFrame) -> pl.DataFrame:
         return good_lines.join(bad.select(SOURCE_ROW), on=SOURCE_ROW, how="semi")
 
-    return _cast(extract, text, raw_for, source_name, rows_read=len(lines), extra_rejected=rejected)
+    return _cast(extract, text, raw_for, file, rows_read=len(lines), extra_rejected=rejected)
 
 
-def _read_csv_text(path: Path, header: list[str], lines: pl.DataFrame, *, has_broken: bool) -> pl.DataFrame:
-    """All fields as text. A file with broken lines is re-read from its good
-    lines only, so that one bad line never stops the others."""
+def _read_csv_text(
+    data: bytes, header: list[str], good_lines: pl.DataFrame, delimiter: str, source_name: str, *, rebuild: bool
+) -> pl.DataFrame:
+    """All fields as text, one row per good line. A file with broken or blank
+    lines is re-read from its good lines only, so that one bad line never
+    stops the others and rows stay aligned with their line numbers."""
     schema = dict.fromkeys(header, pl.String())
-    if not has_broken:
-        return pl.read_csv(path, schema=schema, has_header=True, encoding="utf8")
-    good = lines.filter(~pl.col("_broken")).select(pl.col("raw").alias(",".join(header)))
-    with tempfile.NamedTemporaryFile(suffix=".csv", delete=True) as tmp:
-        good.write_csv(tmp.name, quote_style="never")
-        return pl.read_csv(tmp.name, schema=schema, has_header=True, encoding="utf8")
+    if rebuild:
+        buffer = io.BytesIO()
+        buffer.write(delimiter.join(header).encode("utf-8") + b"\n")
+        good_lines.select("raw").write_csv(buffer, include_header=False, quote_style="never")
+        data = buffer.getvalue()
+    frame = pl.read_csv(io.BytesIO(data), schema=schema, has_header=True, separator=delimiter, encoding="utf8")
+    if len(frame) != len(good_lines):
+        raise ExtractError(
+            source_name,
+            f"the CSV reader found {len(frame)} rows where the line scan found {len(good_lines)}",
+            "one record per line",
+        )
+    return frame
 
 
-def _parse_parquet(extract: Extract, path: Path, source_name: str) -> ParsedFile:
+def _parse_parquet(extract: Extract, file: LandingFile) -> ParsedFile:
+    path, source_name = file.path, file.name
+    check_unchanged(path, source_name, file.state)
     try:
         present = list(pl.read_parquet_schema(path))
     except Exception as exc:  # polars raises several types for a corrupt file
@@ -148,109 +196,90 @@ def _parse_parquet(extract: Extract, path: Path, source_name: str) -> ParsedFile
         ) from None
     _check_columns(extract, present, source_name)
     frame = pl.read_parquet(path, columns=extract.column_names, row_index_name=SOURCE_ROW, row_index_offset=1)
+    check_unchanged(path, source_name, file.state)
     frame = frame.with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
 
     def raw_for(bad: pl.DataFrame) -> pl.DataFrame:
         """The original Parquet rows as JSON, for the rejected rows only."""
         return bad.select(SOURCE_ROW, pl.struct(extract.column_names).struct.json_encode().alias("raw"))
 
-    return _cast(extract, frame, raw_for, source_name, rows_read=len(frame), extra_rejected=[])
-
-
-def _typed(dtype: pl.DataType, column: str, source: pl.DataType) -> pl.Expr:
-    """Cast a column to its contract type; unparseable values become null.
-    Text follows the CSV conventions (ISO dates, true/false); a Parquet column
-    that already has the contract type is taken as it is."""
-    value = pl.col(column)
-    if source == dtype:
-        return value
-    if source == pl.String and dtype == pl.Date:
-        return value.str.to_date("%Y-%m-%d", strict=False)
-    if source == pl.String and dtype == pl.Boolean:
-        lowered = value.str.to_lowercase()
-        return pl.when(lowered.is_in(TRUE_TEXT)).then(True).when(lowered.is_in(FALSE_TEXT)).then(False)
-    return value.cast(dtype, strict=False)
+    return _cast(extract, frame, raw_for, file, rows_read=len(frame), extra_rejected=[])
 
 
 def _cast(
     extract: Extract,
     source: pl.DataFrame,
     raw_for: Callable[[pl.DataFrame], pl.DataFrame],
-    source_name: str,
+    file: LandingFile,
     *,
     rows_read: int,
     extra_rejected: list[pl.DataFrame],
 ) -> ParsedFile:
     """Contract types for every column; a value present in `source` that does
-    not survive the cast rejects its row (rule parse.type, one per column)."""
+    not survive the cast rejects its row (rule parse.type, one per column),
+    and so does text with control characters (parse.text)."""
     typed = source.with_columns(
-        [_typed(c.dtype, c.name, source.schema[c.name]).cast(c.dtype).alias(c.name) for c in extract.columns],
+        casting.typed(c, source.schema[c.name], file.dialect).cast(c.dtype).alias(c.name) for c in extract.columns
     )
+    checks = [
+        (c, PARSE_TEXT, casting.text_problem(c))
+        if c.dtype == pl.String
+        else (c, PARSE_TYPE, casting.problem(c, source.schema[c.name], file.dialect, pl.col(f"_typed_{c.name}")))
+        for c in extract.columns
+    ]
+    both = pl.concat([source, typed.select(pl.col(extract.column_names).name.prefix("_typed_"))], how="horizontal")
+    messages = both.select(expr.alias(f"_p{i}") for i, (_, _, expr) in enumerate(checks))
     rejected = list(extra_rejected)
     any_failed = pl.repeat(False, len(source), eager=True)
-    for column in extract.columns:
-        if source.schema[column.name] == column.dtype:
-            continue
-        mask = source.get_column(column.name).is_not_null() & typed.get_column(column.name).is_null()
+    for i, (column, rule, _) in enumerate(checks):
+        message = messages.get_column(f"_p{i}")
+        mask = message.is_not_null()
         if not mask.any():
             continue
         any_failed = any_failed | mask
-        bad = source.filter(mask)
+        # One chunk: Polars 2.1 panics formatting strings of a filtered multi-chunk frame.
+        bad = source.filter(mask).with_columns(_message=message.filter(mask)).rechunk()
         bad = bad.join(raw_for(bad), on=SOURCE_ROW, how="left")
         rejected.append(
             quarantine_rows(
                 bad,
                 extract,
-                rule=PARSE_TYPE,
+                rule=rule,
                 group="types",
                 column=column.name,
-                message=pl.format(
-                    "'{}' is not a valid {}", pl.col(column.name).cast(pl.String), pl.lit(_type_word(column.dtype))
-                ),
-                source_file=pl.lit(source_name),
+                message=pl.col("_message"),
+                source_file=pl.lit(file.name),
                 raw=pl.col("raw"),
             )
         )
-    rows = typed.filter(~any_failed).select(pl.lit(source_name).alias(SOURCE_FILE), SOURCE_ROW, *extract.column_names)
+    rows = typed.filter(~any_failed).select(pl.lit(file.name).alias(SOURCE_FILE), SOURCE_ROW, *extract.column_names)
     all_rejected = pl.concat(rejected) if rejected else empty_rejections()
     return ParsedFile(rows=rows, rejected=all_rejected, rows_read=rows_read)
 
 
-def _type_word(dtype: pl.DataType) -> str:
-    if dtype == pl.Date:
-        return "date (YYYY-MM-DD)"
-    if dtype == pl.Boolean:
-        return "boolean (true/false)"
-    if dtype == pl.Int64:
-        return "whole number"
-    return "number (with '.' as decimal mark)"
-
-
-def attach_raw(rejected: pl.DataFrame, paths: dict[str, Path]) -> pl.DataFrame:
+def attach_raw(rejected: pl.DataFrame, files: dict[str, LandingFile]) -> pl.DataFrame:
     """Fill `raw_record` of rule rejections with the original row: the CSV
     line as it was written, or the Parquet row as JSON. Only files with
-    rejections are re-read, and only their rejected rows are kept."""
+    rejections are read again (the same version, or an ExtractError), and
+    only their rejected rows are kept."""
     missing = rejected.filter(pl.col("raw_record").is_null())
     if missing.is_empty():
         return rejected
     found = []
     for source_name, rows in missing.group_by("source_file"):
-        path = paths[str(source_name[0])]
+        file = files[str(source_name[0])]
         wanted = rows.get_column("source_row").unique().implode()
-        if path.suffix.lower() == ".parquet":
-            table = pl.scan_parquet(path).with_row_index(SOURCE_ROW, offset=1)
+        if file.is_parquet:
+            check_unchanged(file.path, file.name, file.state)
+            table = pl.scan_parquet(file.path).with_row_index(SOURCE_ROW, offset=1)
             raw = table.filter(pl.col(SOURCE_ROW).is_in(wanted)).select(
                 pl.col(SOURCE_ROW).cast(pl.Int64),
                 pl.struct(pl.all().exclude(SOURCE_ROW)).struct.json_encode().alias("raw"),
             )
         else:
-            raw = (
-                pl.scan_lines(path, name="raw")
-                .with_row_index(SOURCE_ROW)
-                .filter(pl.col(SOURCE_ROW).is_in(wanted))
-                .select(pl.col(SOURCE_ROW).cast(pl.Int64), pl.col("raw").str.strip_suffix("\r"))
-            )
-        found.append(raw.collect().with_columns(source_file=pl.lit(source_name[0])))
+            data = decode(read_bytes(file.path, file.name, file.state), file.dialect.encoding, file.name)
+            raw = _lines(data).lazy().filter(pl.col(SOURCE_ROW).is_in(wanted))
+        found.append(raw.collect().with_columns(source_file=pl.lit(file.name)))
     lookup = pl.concat(found).rename({SOURCE_ROW: "source_row"})
     filled = rejected.join(lookup, on=["source_file", "source_row"], how="left", maintain_order="left")
     return filled.with_columns(raw_record=pl.coalesce("raw_record", "raw")).drop("raw")

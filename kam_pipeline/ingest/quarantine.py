@@ -21,6 +21,7 @@ REJECTED_ROWS_SCHEMA: dict[str, pl.DataType] = {
 
 PARSE_RAGGED = "parse.ragged"
 PARSE_TYPE = "parse.type"
+PARSE_TEXT = "parse.text"
 
 
 def empty_rejections() -> pl.DataFrame:

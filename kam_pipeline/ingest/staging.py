@@ -17,11 +17,13 @@ from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
+from kam_pipeline.ingest.dialect import CsvDialect
 from kam_pipeline.ingest.expectations import data_docs_index, run_suite
 from kam_pipeline.ingest.landing import extract_files
 from kam_pipeline.ingest.parse_cache import parse_cached, prune
-from kam_pipeline.ingest.parsing import attach_raw
+from kam_pipeline.ingest.parsing import LandingFile, attach_raw
 from kam_pipeline.ingest.quarantine import empty_rejections
+from kam_pipeline.ingest.snapshot import check_unchanged
 from kam_pipeline.ingest.tables import RECONCILIATION
 from kam_pipeline.ingest.validation import derived_columns, later_copies, validate_rows
 from kam_pipeline.ingest.validation_store import StoredValidation, fingerprint, load, save
@@ -126,29 +128,38 @@ def stage_extract(
     cache_dir: Path,
     memory_limit: str | None = None,
     settings_digest: str = "",
+    dialect: CsvDialect | None = None,
 ) -> StagedExtract:
     """Parse (or reuse the parse of) every file of `extract`, then validate
     every row: file by file for the row rules, across files for unique keys.
     When a run already validated the same inputs (`settings_digest`: the
     serialised validation settings), its stored quarantine is reused instead.
+    Every file is the version first seen by this function, or it stops with
+    "file changed while reading".
 
     Raises ExtractError for structural problems (no file, missing column,
-    wrong encoding, empty mandatory extract); row problems never raise.
+    wrong encoding, a file of a mandatory extract without data rows, a file
+    changed during staging); row problems never raise.
     """
-    files = extract_files(extract, landing_dir)
-    names = {path.relative_to(landing_dir).as_posix(): path for path in files}
-    cached = [parse_cached(extract, path, name, cache_dir) for name, path in names.items()]
+    paths = extract_files(extract, landing_dir)
+    files = {f.name: f for f in (LandingFile.at(p, p.relative_to(landing_dir).as_posix(), dialect) for p in paths)}
+    cached = [parse_cached(extract, file, cache_dir) for file in files.values()]
     prune(cache_dir, cached)
+    if not extract.may_be_empty:
+        for empty in (c for c in cached if c.rows_read == 0):
+            raise ExtractError(
+                empty.source_name,
+                f"file has a header but no data rows (the {extract.name} extract may not be empty)",
+                "at least one data row in every file",
+            )
     rows_read = sum(c.rows_read for c in cached)
-    if rows_read == 0 and not extract.may_be_empty:
-        raise ExtractError(", ".join(names), f"the {extract.name} extract has no data rows", "at least one row")
     parsed = [c.rows_path for c in cached]
     key = fingerprint(extract, parsed, ctx, settings_digest)
     stored = load(cache_dir, key)
     hits = sum(c.hit for c in cached)
     if stored is not None:
         return StagedExtract(
-            extract, list(names), parsed, cache_dir, rows_read, stored.rejected, ctx, hits, key, reused=stored
+            extract, list(files), parsed, cache_dir, rows_read, stored.rejected, ctx, hits, key, reused=stored
         )
     several = len(parsed) > 1
     rejected = [empty_rejections(), *[c.rejected for c in cached]]
@@ -161,13 +172,16 @@ def stage_extract(
     if any(isinstance(r, References) and r.target == extract.name for r in extract.rules):
         own = accepted_rows(extract, parsed, quarantine).select(extract.key[0]).collect()
         full_ctx = RuleContext(ctx.as_of, ctx.reporting_currency, {**ctx.keys, extract.name: own})
+    quarantine = attach_raw(quarantine, files).sort("source_file", "source_row", "rule")
+    for file in files.values():
+        check_unchanged(file.path, file.name, file.state)
     return StagedExtract(
         extract=extract,
-        files=list(names),
+        files=list(files),
         parsed=parsed,
         cache_dir=cache_dir,
         rows_read=rows_read,
-        rejected=attach_raw(quarantine, names).sort("source_file", "source_row", "rule"),
+        rejected=quarantine,
         context=full_ctx,
         cache_hits=hits,
         fingerprint=key,

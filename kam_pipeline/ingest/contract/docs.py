@@ -22,11 +22,33 @@ The pipeline reads six extracts from a landing directory (default
 - Each extract is **CSV** (`.csv`) or **Parquet** (`.parquet`). Invoice lines
   may come as many files (for example one per month); every other extract is
   exactly one file.
-- CSV: UTF-8 (a byte-order mark is allowed), comma separator, one header row
-  naming the columns (extra columns are ignored, order is free), `.` as the
-  decimal mark, dates `YYYY-MM-DD`, booleans `true`/`false` (or `1`/`0`, any
-  case), an empty field is null. Fields may be quoted with `"` (a quote inside
-  is doubled) but must not contain line breaks: one record per line.
+- CSV, by default: UTF-8 (a byte-order mark is allowed), comma separator,
+  one header row naming the columns (extra columns are ignored, order is
+  free), `.` as the decimal mark, dates `YYYY-MM-DD`, booleans `true`/`false`
+  (or `1`/`0`, any case), an empty field is null, LF or CRLF line ends.
+  Fields may be quoted with `"` (a quote inside is doubled) but must not
+  contain line breaks: one record per line.
+- **CSV dialects.** Exports written otherwise (SAP or Sage in France and
+  Germany: `;`, decimal comma, `DD.MM.YYYY`, Windows-1252) are described in
+  the settings file instead of being rewritten, per system or per extract
+  (the extract's section wins, field by field):
+
+  ```toml
+  [csv.erp]              # or [csv.crm], or [csv.invoice_lines], ...
+  delimiter = ";"
+  decimal_mark = ","
+  thousands_separator = "."   # "", ".", ",", " " or "'"
+  date_format = "%d.%m.%Y"    # strftime notation
+  encoding = "cp1252"         # utf-8, cp1252 (Windows-1252) or latin-1
+  ```
+- Codes and ids (every text column but names and free-text reasons, marked
+  "as written" below) are trimmed of surrounding spaces, so `" C1000013 "` is
+  the customer `C1000013` and a padded copy of a key is a duplicate; a code
+  that is blank after trimming is empty.
+- Numbers must fit their type exactly: a value with more decimals than the
+  column keeps, NaN, infinity, or a Parquet float beyond the decimal range or
+  not whole where a whole number is expected is a `parse.type` rejection,
+  never rounded or cast silently.
 - Parquet: the same column names; any type that casts to the contract type.
 - Files whose name starts with `_` or `.` are ignored (`_SUCCESS` markers).
 - Row numbers in quarantine (`quality.rejected_rows.source_row`) count data
@@ -35,15 +57,18 @@ The pipeline reads six extracts from a landing directory (default
 ## What happens to a row that breaks the contract
 
 - A **structural** problem stops the run with one line naming the file and
-  what the contract expects: a missing file or column, a file that is not
-  UTF-8, a header that is not comma-separated, an unsupported file type, an
-  extract with no data rows (only `fx_rates` and `opportunities` may be empty).
+  what the contract expects: a missing file or column, a file that is not in
+  its encoding (with the row of the first bad byte), a compressed file named
+  `.csv`, a header not separated by the dialect's delimiter, an unsupported
+  file type, a file with a header but no data rows (only extracts marked "may
+  be empty" may have one), a file that changed while the run read it.
 - A **row** problem never stops the run: the row goes to
   `quality.rejected_rows` with the file, row number, record key, rule, column,
   offending value, the original row as text and the run id; all other rows go
   on. Rows that cannot be parsed at all (wrong number of fields, unclosed
   quote) are rule `parse.ragged`; values that do not cast to the column's type
-  are `parse.type`.
+  are `parse.type`; text with a control character (NUL, BEL, ...) is
+  `parse.text`.
 - References are checked against the **accepted** rows of the referenced
   extract, so rejections cascade: an invoice line whose customer was rejected
   is rejected too (rule `invoice_lines.erp_customer_id.exists`, value = the
@@ -79,8 +104,9 @@ def render() -> str:
         parts.append("\n| column | type | required | meaning |\n| --- | --- | --- | --- |")
         for column in extract.columns:
             required = "yes" if column.required else "no"
+            written = " (as written)" if column.free_text else ""
             kind = _type_name(extract, column.name)
-            parts.append(f"| `{column.name}` | {kind} | {required} | {column.description} |")
+            parts.append(f"| `{column.name}` | {kind} | {required} | {column.description}{written} |")
         parts.append("\n| rule | group | the contract expects |\n| --- | --- | --- |")
         for rule in extract.all_rules():
             parts.append(f"| `{rule.name}` | {rule.group} | {_cell(rule.describe())} |")

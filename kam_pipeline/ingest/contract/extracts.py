@@ -52,6 +52,7 @@ class Column(table_spec.Column):
     """One column of an extract: its contract type, meaning and whether it is required."""
 
     required: bool = True  # not-null
+    free_text: bool = False  # kept as written; other text (codes, ids) is trimmed of surrounding spaces
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ ACCOUNT_MANAGERS = Extract(
     description="Account managers and key account managers with their yearly capacity.",
     columns=(
         Column("owner_id", pl.String, "Account manager id, referenced by `crm_accounts.owner_id`."),
-        Column("name", pl.String, "Display name as in the CRM."),
+        Column("name", pl.String, "Display name as in the CRM.", free_text=True),
         Column("role", pl.String, "`AM` (account manager) or `KAM` (key account manager)."),
         Column("region", pl.String, "Sales region the manager works in."),
         Column("capacity_hours", pl.Float64, "Hours per year available for customer work (> 0)."),
@@ -158,7 +159,7 @@ CRM_ACCOUNTS = Extract(
     description="CRM accounts with their group hierarchy, owner and key-account flag.",
     columns=(
         Column("account_id", pl.String, "CRM account id."),
-        Column("account_name", pl.String, "Account name as in the CRM."),
+        Column("account_name", pl.String, "Account name as in the CRM.", free_text=True),
         Column(
             "parent_account_id", pl.String, "Parent account in the group hierarchy; empty for a top account.", False
         ),
@@ -209,8 +210,8 @@ KAM_OVERRIDES = Extract(
         Column("account_id", pl.String, "CRM account it is about; it applies to the account's group."),
         Column("action", pl.String, "`INCLUDE` (key account), `EXCLUDE` (never key account) or `TIER` (force a tier)."),
         Column("tier", pl.String, "The tier a TIER override forces; empty otherwise.", False),
-        Column("reason", pl.String, "Why the committee overrules the ranking (required, not blank)."),
-        Column("approved_by", pl.String, "Who approved the override."),
+        Column("reason", pl.String, "Why the committee overrules the ranking (required, not blank).", free_text=True),
+        Column("approved_by", pl.String, "Who approved the override.", free_text=True),
         Column("valid_from", pl.Date, "First day the override applies."),
         Column(
             "valid_until", pl.Date, "Last day it applies; required for INCLUDE and TIER, open-ended EXCLUDE.", False
@@ -250,7 +251,7 @@ ERP_CUSTOMERS = Extract(
     columns=(
         Column("erp_customer_id", pl.String, "ERP customer number."),
         Column("crm_account_id", pl.String, "CRM account the customer maps to; empty = not mapped.", False),
-        Column("customer_name", pl.String, "Name in the ERP."),
+        Column("customer_name", pl.String, "Name in the ERP.", free_text=True),
         Column("country_code", pl.String, "ISO 3166 alpha-2 country code."),
     ),
     key=("erp_customer_id",),
