@@ -68,3 +68,12 @@ def resources_for(tmp_path: Path, landing: Path, as_of: str = AS_OF, **overrides
         },
     )
     return {"settings": settings}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """How many damaged extracts the robustness suite tried (tests/test_robustness_fuzz.py)."""
+    tried: dict[str, int] = getattr(config, "kam_fuzz_tried", {})
+    if tried:
+        terminalreporter.write_sep("-", "robustness suite")
+        for kind, count in tried.items():
+            terminalreporter.write_line(f"{count} generated cases tried: {kind}")

@@ -43,7 +43,8 @@ def select_key_accounts(
     the committee's INCLUDE and EXCLUDE overrides in force, one per customer
     (overrides.forced_selection); `currency` names the amounts in reasons.
     """
-    as_of = snapshot_date(segments, "customer_segments") or date.min
+    # Without customers nothing is decided, and any valid day serves for the (empty) arithmetic.
+    as_of = snapshot_date(segments, "customer_segments") or date.today()
     seats = key_account_capacity(team(managers, settings), segments, settings)
     scored = with_overrides(kam_score(eligibility(segments, settings), settings), overrides)
     review_day, review = review_date(as_of, settings), is_review(as_of, settings)

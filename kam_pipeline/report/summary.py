@@ -45,7 +45,7 @@ def run_summary(path: Path) -> str:
         f"{'tier':<18}{'customers':>10}{'revenue_t12m':>16}",
         *(f"{tier:<18}{n:>10}{float(revenue or 0):>16,.0f}" for tier, n, revenue in tiers),
         "",
-        "KAM decisions: " + ", ".join(f"{d} {n}" for d, n in decisions),
+        "KAM decisions: " + (", ".join(f"{d} {n}" for d, n in decisions) or "none (no customer in the segments)"),
         f"review of {proposals[0]} proposes: " + (", ".join(proposals[1]) if proposals[1] else "no change")
         if proposals[0]
         else "next review proposes no change",
