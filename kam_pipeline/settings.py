@@ -65,11 +65,15 @@ class PathSettings(_Section):
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
     timezone: str = "Europe/Berlin"
+    # The latest as-of date a run accepts: today in `timezone` plus this many days. 0: the
+    # extracts are dated in the business's zone, where a later day has not begun and has no
+    # invoices; today itself stays allowed (an intraday run). Raise it only for a deliberate test.
+    max_as_of_days_ahead: int = Field(default=0, ge=0)
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        """The default as-of date is a day in this zone."""
+        """The default as-of date and the latest allowed one are days in this zone."""
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -350,12 +354,17 @@ class SettingsError(ValueError):
     (the settings file and key, the environment variable, or the launchpad)."""
 
 
-def yesterday(timezone: str, now: datetime | None = None) -> date:
-    """The day before `now` (default: the clock) in the schedule's timezone,
-    so that a manual run and the 02:00 schedule agree on the as-of date
+def today(timezone: str, now: datetime | None = None) -> date:
+    """The date of `now` (default: the clock) in the schedule's timezone,
     whatever the host's zone."""
     moment = now.astimezone(ZoneInfo(timezone)) if now else datetime.now(ZoneInfo(timezone))
-    return moment.date() - timedelta(days=1)
+    return moment.date()
+
+
+def yesterday(timezone: str, now: datetime | None = None) -> date:
+    """The day before `now` in the schedule's timezone, so that a manual run
+    and the 02:00 schedule agree on the as-of date."""
+    return today(timezone, now) - timedelta(days=1)
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -425,8 +434,10 @@ def load_settings(
 
     Empty strings count as "not given", so that a launchpad field left blank
     falls back to the environment and then to the file. Without an as-of
-    date anywhere, it is the day before `now` (the run's start). Any problem
-    raises SettingsError with one line naming its source.
+    date anywhere, it is the day before `now` (the run's start); a later one
+    than today in the schedule's timezone plus schedule.max_as_of_days_ahead
+    is refused (a typo such as 2062 would otherwise read as a valid run).
+    Any problem raises SettingsError with one line naming its source.
     """
     env = os.environ if environ is None else environ
     path = Path(config_path or env.get("KAM_CONFIG") or DEFAULT_CONFIG)
@@ -447,7 +458,7 @@ def load_settings(
             origins[key] = variable
         if given:
             _set_dotted(tree, key, given)
-    try:  # first, because the default as-of date is a day in its timezone
+    try:  # first, because the default as-of date and the latest allowed one are days in its timezone
         schedule = ScheduleSettings.model_validate(tree.get("schedule", {}))
     except ValidationError as exc:
         raise SettingsError(_one_line(exc, origins, path, ("schedule",))) from None
@@ -463,6 +474,13 @@ def load_settings(
                 model.model_validate(_merged(getattr(settings, section).model_dump(), getattr(scenario, section)))
             except ValidationError as exc:
                 raise SettingsError(_one_line(exc, origins, path, ("scenarios", name, section))) from None
+    latest = today(schedule.timezone, now) + timedelta(days=schedule.max_as_of_days_ahead)
+    if settings.as_of > latest:
+        source = _origin(("as_of",), origins) or _in_file(("as_of",), path)
+        raise SettingsError(
+            f"{source}: {settings.as_of} is after the latest allowed as-of date {latest} (today in "
+            f"{schedule.timezone} + schedule.max_as_of_days_ahead = {schedule.max_as_of_days_ahead})"
+        )
     return settings
 
 

@@ -193,6 +193,48 @@ def test_a_bad_settings_file_is_one_line_naming_the_file_and_key(tmp_path: Path,
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (
+            "2026-02-30",
+            "KAM_AS_OF: Input should be a valid date or datetime, day value is outside expected range (got '2026-02-30')",
+        ),
+        ("tomorrow", "KAM_AS_OF: Input should be a valid date or datetime, input is too short (got 'tomorrow')"),
+        (
+            "2099-01-01",
+            "KAM_AS_OF: 2099-01-01 is after the latest allowed as-of date 2026-12-03 (today in Europe/Berlin + schedule.max_as_of_days_ahead = 0)",
+        ),
+        (
+            "2026-12-04",
+            "KAM_AS_OF: 2026-12-04 is after the latest allowed as-of date 2026-12-03 (today in Europe/Berlin + schedule.max_as_of_days_ahead = 0)",
+        ),
+    ],
+)
+def test_a_bad_as_of_date_is_one_line_naming_the_variable(as_of: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ={"KAM_AS_OF": as_of}, now=NOW)
+    assert str(raised.value) == expected
+
+
+def test_the_latest_as_of_date_is_today_in_the_schedules_timezone(tmp_path: Path) -> None:
+    late_evening_utc = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)  # already 3 December in Berlin
+    assert load_settings(environ={"KAM_AS_OF": "2026-12-03"}, now=late_evening_utc).as_of.isoformat() == "2026-12-03"
+    with pytest.raises(SettingsError, match=r"^launchpad override schedule\.timezone: "):
+        load_settings(environ={}, overrides={"schedule.timezone": "Europe/Nowhere"}, now=NOW)
+    new_york = load_settings(environ={}, overrides={"schedule.timezone": "America/New_York"}, now=late_evening_utc)
+    assert new_york.as_of.isoformat() == "2026-12-01"  # still 2 December there
+    with pytest.raises(
+        SettingsError, match=r"^run config as_of: 2026-12-03 is after the latest allowed as-of date 2026-12-02 "
+    ):
+        load_settings(
+            environ={}, as_of="2026-12-03", overrides={"schedule.timezone": "America/New_York"}, now=late_evening_utc
+        )
+    ahead = tmp_path / "kam.toml"
+    ahead.write_text("[schedule]\nmax_as_of_days_ahead = 1\n", encoding="utf-8")
+    assert load_settings(ahead, environ={"KAM_AS_OF": "2026-12-04"}, now=NOW).as_of.isoformat() == "2026-12-04"
+
+
 def test_a_relation_broken_from_the_launchpad_names_the_override() -> None:
     with pytest.raises(SettingsError) as raised:
         load_settings(environ={"KAM_AS_OF": "2026-11-28"}, overrides={"kam.weight_margin": 0.4}, now=NOW)
