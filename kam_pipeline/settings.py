@@ -7,15 +7,17 @@ the settings file named by KAM_CONFIG, the defaults declared here.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from kam_pipeline.ingest import dialect as csv_dialect
 
@@ -23,8 +25,35 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "kam.toml"
 
 
+#: A share of a whole, a rate or a probability.
+Share = Annotated[float, Field(ge=0, le=1)]
+#: Points on the 0-100 scale of the KAM score (§K2.2).
+Points = Annotated[float, Field(ge=0, le=100)]
+#: A growth rate that is a decline: at most 0, and revenue cannot fall by more than all of it.
+Decline = Annotated[float, Field(ge=-1, le=0)]
+#: Hours where 0 means "no time for this" (a tier served from the pool, no extra effort).
+Hours = Annotated[float, Field(ge=0)]
+
+#: The KAM weights must sum to 1 within this (binary fractions such as 0.1 do not add up exactly).
+WEIGHT_SUM_TOLERANCE = 1e-9
+
+#: pydantic error type of a rule between keys of one section (see _relation, _one_line).
+RELATION_ERROR = "settings_relation"
+
+
+def _relation(holds: bool, key: str, rule: str, got: Any, keys: tuple[str, ...] = ()) -> None:
+    """Fail a rule between keys of one section. The error names `key` (the
+    file's key, or the launchpad or environment source of any of `key` and
+    `keys`) and `got`, like a single field's error (_one_line)."""
+    if not holds:
+        raise PydanticCustomError(
+            RELATION_ERROR, "{rule}", {"rule": rule, "key": key, "keys": (key, *keys), "got": got}
+        )
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # TOML accepts nan and inf; no threshold, hours value or share means anything with them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PathSettings(_Section):
@@ -38,12 +67,26 @@ class PathSettings(_Section):
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
     timezone: str = "Europe/Berlin"
+    # The latest as-of date a run accepts: today in `timezone` plus this many days. 0: the
+    # extracts are dated in the business's zone, where a later day has not begun and has no
+    # invoices; today itself stays allowed (an intraday run). Raise it only for a deliberate test.
+    max_as_of_days_ahead: int = Field(default=0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        """The default as-of date and the latest allowed one are days in this zone."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "unknown IANA timezone (e.g. Europe/Berlin)") from None
+        return value
 
 
 class ValidationSettings(_Section):
-    unmapped_revenue_warn_share: float = 0.02
-    ge_max_rows: int = 250_000
-    sample_failures: int = 20
+    unmapped_revenue_warn_share: Share = 0.02  # 0: warn on any unmapped revenue
+    ge_max_rows: int = Field(default=250_000, gt=0)  # the sample needs at least one row per extract
+    sample_failures: int = Field(default=20, ge=0)  # 0: counts only, no example values
 
 
 class PerformanceSettings(_Section):
@@ -51,33 +94,36 @@ class PerformanceSettings(_Section):
 
 
 class SensorSettings(_Section):
-    settle_seconds: float = 60.0
-    minimum_interval_seconds: int = 30
+    settle_seconds: float = Field(default=60.0, ge=0)  # 0: start as soon as the set is complete
+    minimum_interval_seconds: int = Field(default=30, gt=0)
 
 
 class FreshnessSettings(_Section):
-    marts_max_age_hours: float = 26.0
-    stale_extract_days: int = 3
+    marts_max_age_hours: float = Field(default=26.0, ge=1 / 60)  # Dagster's freshness window is at least a minute
+    stale_extract_days: int = Field(default=3, ge=0)  # 0: the newest line must be dated on the as-of date
 
 
 class SegmentationSettings(_Section):
     reporting_currency: str = "EUR"
-    window_months: int = 12
+    window_months: int = Field(default=12, gt=0)
     customer_unit: Literal["group", "account"] = "group"
     basis: Literal["revenue", "margin"] = "revenue"  # the ABC view that drives tiers and KAM eligibility (§S6)
-    abc_a_cut: float = 0.80
-    abc_b_cut: float = 0.95
-    trend_growth_pct: float = 0.10
-    potential_high_pr: float = 0.80
-    potential_medium_pr: float = 0.50
-    potential_pipeline_min_share: float = 0.10
-    inactive_days: int = 90
-    threat_declining_pct: float = -0.15
-    threat_lost_deals_share: float = 0.25
-    threat_lost_deals_min_amount: float = 25_000.0
-    threat_weak_position_max: int = 2
-    threat_high_growth_pct: float = -0.30
-    spend_per_employee: dict[str, float] = Field(
+    # 0 < abc_a_cut < abc_b_cut <= 1: shares of revenue; an empty A or B class is no segmentation
+    abc_a_cut: float = Field(default=0.80, gt=0, le=1)
+    abc_b_cut: float = Field(default=0.95, gt=0, le=1)
+    trend_growth_pct: float = Field(default=0.10, ge=0)  # GROWING at or above +x, DECLINING at or below -x
+    # 0 <= potential_medium_pr < potential_high_pr <= 1: percent ranks
+    potential_high_pr: Share = 0.80
+    potential_medium_pr: Share = 0.50
+    # pipeline / revenue_t12m, and lost deals / revenue_t12m: ratios that may exceed 1, so no upper bound
+    potential_pipeline_min_share: float = Field(default=0.10, ge=0)
+    inactive_days: int = Field(default=90, gt=0)  # 0 days would leave no recent period: every customer inactive
+    threat_declining_pct: Decline = -0.15
+    threat_lost_deals_share: float = Field(default=0.25, ge=0)
+    threat_lost_deals_min_amount: float = Field(default=25_000.0, ge=0)  # 0: no minimum amount
+    threat_weak_position_max: int = Field(default=2, ge=0)  # position runs 1-5; 0 switches the reason off
+    threat_high_growth_pct: Decline = -0.30  # at most threat_declining_pct: a steep decline is a decline
+    spend_per_employee: dict[str, Annotated[float, Field(gt=0)]] = Field(  # an industry without an estimate is left out
         default_factory=lambda: {
             "default": 150.0,
             "Manufacturing": 400.0,
@@ -92,35 +138,63 @@ class SegmentationSettings(_Section):
         }
     )
 
+    @model_validator(mode="after")
+    def _ordered(self) -> SegmentationSettings:
+        """Thresholds that bound classes from both sides must not cross, or a class is empty or overlaps."""
+        _relation(
+            self.abc_a_cut < self.abc_b_cut,
+            "abc_a_cut",
+            f"must be below abc_b_cut {self.abc_b_cut}",
+            self.abc_a_cut,
+            ("abc_b_cut",),
+        )
+        _relation(
+            self.potential_medium_pr < self.potential_high_pr,
+            "potential_medium_pr",
+            f"must be below potential_high_pr {self.potential_high_pr}",
+            self.potential_medium_pr,
+            ("potential_high_pr",),
+        )
+        _relation(
+            self.threat_high_growth_pct <= self.threat_declining_pct,
+            "threat_high_growth_pct",
+            f"must be at most threat_declining_pct {self.threat_declining_pct}",
+            self.threat_high_growth_pct,
+            ("threat_declining_pct",),
+        )
+        return self
+
 
 class KamSettings(_Section):
-    # §K2 score: weights of the factors, summing to 1
-    weight_revenue: float = 0.50
-    weight_margin: float = 0.30
-    weight_potential: float = 0.10
-    weight_growth: float = 0.10
-    weight_position: float = 0.0
+    # §K2 score: weights of the factors, each >= 0 (0: the factor does not count), summing to 1
+    weight_revenue: float = Field(default=0.50, ge=0)
+    weight_margin: float = Field(default=0.30, ge=0)
+    weight_potential: float = Field(default=0.10, ge=0)
+    weight_growth: float = Field(default=0.10, ge=0)
+    weight_position: float = Field(default=0.0, ge=0)
     # §K3 eligibility
-    min_margin_pct: float = 0.10
-    min_margin_coverage: float = 0.50
+    min_margin_pct: Share = 0.10  # 0: any non-negative margin; a key account does not lose money
+    min_margin_coverage: Share = 0.50  # 0: margin always judged
     strategic_industries: tuple[str, ...] = ()
     # §K4–§K5 capacity, selection, review rhythm
-    incumbent_bonus: float = 10.0
-    hours_per_key_account: float = 300.0
-    grace_months: int = 12
-    watch_band: float = 10.0
-    review_months: tuple[int, ...] = (3, 6, 9, 12)
+    incumbent_bonus: Points = 10.0  # 0: no hysteresis
+    hours_per_key_account: float = Field(default=300.0, gt=0)  # capacity = hours / this
+    grace_months: int = Field(default=12, ge=0)  # 0: no grace period
+    watch_band: Points = 10.0  # 0: no WATCH
+    review_months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = (3, 6, 9, 12)  # empty: every run is a review
     review_every_run: bool = False
-    turnover_cap: float = 0.20
-    planned_kam_hours: dict[str, float] = Field(default_factory=dict)  # region -> hours of KAMs not yet hired
-    override_expiry_days: int = 30
+    turnover_cap: Share = 0.20  # 0: no seat changes hands at a review
+    # region -> hours of KAMs not yet hired; 0 lets a scenario cancel a hire the base plans
+    # (tables merge key by key, so a scenario cannot remove a region)
+    planned_kam_hours: dict[str, Hours] = Field(default_factory=dict)
+    override_expiry_days: int = Field(default=30, ge=0)  # 0: only overrides that end on the as-of date
     # §K5.7 robustness of each decision
-    robustness_draws: int = 200
-    robustness_spread: float = 0.10
-    robustness_seed: int = 20261203
-    marginal_share: float = 0.10
+    robustness_draws: int = Field(default=200, ge=0)  # 0: no robustness test (every decision stable)
+    robustness_spread: Share = 0.10  # the weight factors U(1 - spread, 1 + spread) stay >= 0
+    robustness_seed: int = Field(default=20261203, ge=0)  # numpy seeds are non-negative
+    marginal_share: Share = 0.10
     # §K6 coverage and load
-    tier_hours: dict[str, float] = Field(
+    tier_hours: dict[str, Hours] = Field(  # 0: the tier is served from the pool
         default_factory=lambda: {
             "STRATEGIC": 80.0,
             "CORE": 40.0,
@@ -131,25 +205,43 @@ class KamSettings(_Section):
             "PROSPECT": 0.0,
         }
     )
-    defend_extra_hours: float = 20.0
-    win_back_hours: float = 8.0
+    defend_extra_hours: Hours = 20.0  # 0: no extra hours to defend
+    win_back_hours: Hours = 8.0  # 0: no win-back effort
     develop_needs_evidence: bool = True
-    fte_hours: float = 1000.0
-    load_over: float = 1.10
-    load_under: float = 0.70
-    # §K7 programme return
-    control_prior_share: float = 0.80
+    fte_hours: float = Field(default=1000.0, gt=0)  # gap_fte = gap_hours / this
+    # 0 <= load_under < load_over: utilisations (above 1 is overload); load_under 0 switches UNDER off
+    load_over: float = Field(default=1.10, gt=0)
+    load_under: float = Field(default=0.70, ge=0)
+    # §K7 programme return: the A cut of prior revenue (prior_leaders), so 0 < share < 1 like abc_a_cut
+    control_prior_share: float = Field(default=0.80, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KamSettings:
+        """The score is a weighted mean only when the weights sum to 1; the load bands must not cross."""
+        weights = [name for name in type(self).model_fields if name.startswith("weight_")]
+        total = math.fsum(getattr(self, name) for name in weights)
+        _relation(
+            abs(total - 1) <= WEIGHT_SUM_TOLERANCE, "weight_*", "the weights must sum to 1", total, tuple(weights)
+        )
+        _relation(
+            self.load_under < self.load_over,
+            "load_under",
+            f"must be below load_over {self.load_over}",
+            self.load_under,
+            ("load_over",),
+        )
+        return self
 
 
 class ReadinessSettings(_Section):
     """Thresholds of the programme-readiness verdict (docs/methodology.md §K12)."""
 
-    min_top20_share: float = 0.50  # the top 20 % of customers carry at least this share of revenue
-    min_score_gap: float = 10.0  # points between the last pick's score and the median eligible score
-    min_input_coverage: float = 0.50  # share of A revenue with each input a weighted factor needs
-    min_am_coverage: float = 0.80  # share of A/B customers whose hours are covered within capacity
-    max_at_risk_share: float = 0.25  # share of A/B customers at risk
-    min_stable_share: float = 0.70  # share of the ranking's picks that are not MARGINAL
+    min_top20_share: Share = 0.50  # the top 20 % of customers carry at least this share of revenue
+    min_score_gap: Points = 10.0  # points between the last pick's score and the median eligible score
+    min_input_coverage: Share = 0.50  # share of A revenue with each input a weighted factor needs
+    min_am_coverage: Share = 0.80  # share of A/B customers whose hours are covered within capacity
+    max_at_risk_share: Share = 0.25  # share of A/B customers at risk
+    min_stable_share: Share = 0.70  # share of the ranking's picks that are not MARGINAL
 
 
 class ScenarioSettings(_Section):
@@ -283,12 +375,17 @@ class SettingsError(ValueError):
     (the settings file and key, the environment variable, or the launchpad)."""
 
 
-def yesterday(timezone: str, now: datetime | None = None) -> date:
-    """The day before `now` (default: the clock) in the schedule's timezone,
-    so that a manual run and the 02:00 schedule agree on the as-of date
+def today(timezone: str, now: datetime | None = None) -> date:
+    """The date of `now` (default: the clock) in the schedule's timezone,
     whatever the host's zone."""
     moment = now.astimezone(ZoneInfo(timezone)) if now else datetime.now(ZoneInfo(timezone))
-    return moment.date() - timedelta(days=1)
+    return moment.date()
+
+
+def yesterday(timezone: str, now: datetime | None = None) -> date:
+    """The day before `now` in the schedule's timezone, so that a manual run
+    and the 02:00 schedule agree on the as-of date."""
+    return today(timezone, now) - timedelta(days=1)
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -311,15 +408,35 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
 
 
-def _one_line(error: ValidationError, origins: Mapping[str, str], path: Path) -> str:
+def _origin(loc: tuple[str, ...], origins: Mapping[str, str]) -> str | None:
+    """The environment variable or launchpad override that gave the value at `loc`, if any."""
+    key = ".".join(loc)
+    return origins.get(key) or next((o for k, o in origins.items() if key.startswith(k + ".")), None)
+
+
+def _in_file(loc: tuple[str, ...], path: Path) -> str:
+    """`<file> [section] key`: the section is the first part of `loc` (a
+    scenario's: `scenarios.<name>`), the key the rest, so that a table's
+    entry reads `[kam] tier_hours.CORE`."""
+    depth = min(2 if loc[0] == "scenarios" else 1, len(loc) - 1)
+    return f"{path} [{'.'.join(loc[:depth]) or 'top level'}] {'.'.join(loc[depth:])}"
+
+
+def _one_line(error: ValidationError, origins: Mapping[str, str], path: Path, prefix: tuple[str, ...] = ()) -> str:
     """The first problem of a validation error, named by where the value came
-    from: `KAM_AS_OF`, a launchpad override, or the file and its key."""
+    from: `KAM_AS_OF`, a launchpad override, or the file and its key. `prefix`
+    is the place of the validated model in the settings file."""
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
-    where = origins.get(key) or next((o for k, o in origins.items() if key.startswith(k + ".")), None)
-    source = where or f"{path} [{key.rpartition('.')[0] or 'top level'}] {key.rpartition('.')[2]}"
-    shown = "" if first["type"] in ("missing", "extra_forbidden") else f" (got {first.get('input')!r})"
-    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    loc = (*prefix, *(str(part) for part in first["loc"]))
+    if first["type"] == RELATION_ERROR:  # a rule between keys: its loc is the section
+        context = first["ctx"]
+        involved = (_origin((*loc, key), origins) for key in context["keys"])
+        source = next((o for o in involved if o), None) or _in_file((*loc, context["key"]), path)
+        message, shown = first["msg"], f" (got {context['got']!r})"
+    else:
+        source = _origin(loc, origins) or _in_file(loc, path)
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        shown = "" if first["type"] in ("missing", "extra_forbidden") else f" (got {first.get('input')!r})"
     more = len(error.errors()) - 1
     return f"{source}: {message}{shown}" + (f"; and {more} more problem(s)" if more else "")
 
@@ -338,8 +455,10 @@ def load_settings(
 
     Empty strings count as "not given", so that a launchpad field left blank
     falls back to the environment and then to the file. Without an as-of
-    date anywhere, it is the day before `now` (the run's start). Any problem
-    raises SettingsError with one line naming its source.
+    date anywhere, it is the day before `now` (the run's start); a later one
+    than today in the schedule's timezone plus schedule.max_as_of_days_ahead
+    is refused (a typo such as 2062 would otherwise read as a valid run).
+    Any problem raises SettingsError with one line naming its source.
     """
     env = os.environ if environ is None else environ
     path = Path(config_path or env.get("KAM_CONFIG") or DEFAULT_CONFIG)
@@ -360,24 +479,29 @@ def load_settings(
             origins[key] = variable
         if given:
             _set_dotted(tree, key, given)
+    try:  # first, because the default as-of date and the latest allowed one are days in its timezone
+        schedule = ScheduleSettings.model_validate(tree.get("schedule", {}))
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc, origins, path, ("schedule",))) from None
     if not tree.get("as_of"):
-        schedule = tree.get("schedule", {})
-        timezone = schedule.get("timezone", ScheduleSettings().timezone) if isinstance(schedule, dict) else "UTC"
-        tree["as_of"] = yesterday(str(timezone), now)
+        tree["as_of"] = yesterday(schedule.timezone, now)
     try:
         settings = Settings.model_validate(tree)
     except ValidationError as exc:
         raise SettingsError(_one_line(exc, origins, path)) from None
     for name, scenario in settings.scenarios.items():
         for section, model in (("segmentation", SegmentationSettings), ("kam", KamSettings)):
-            try:
+            try:  # the merged result, so that the rules between keys hold for the scenario as a whole
                 model.model_validate(_merged(getattr(settings, section).model_dump(), getattr(scenario, section)))
             except ValidationError as exc:
-                first = exc.errors()[0]
-                key = ".".join(str(part) for part in (section, *first["loc"]))
-                message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-                shown = "" if first["type"] in ("missing", "extra_forbidden") else f" (got {first.get('input')!r})"
-                raise SettingsError(f"{path} [scenarios.{name}] {key}: {message}{shown}") from None
+                raise SettingsError(_one_line(exc, origins, path, ("scenarios", name, section))) from None
+    latest = today(schedule.timezone, now) + timedelta(days=schedule.max_as_of_days_ahead)
+    if settings.as_of > latest:
+        source = _origin(("as_of",), origins) or _in_file(("as_of",), path)
+        raise SettingsError(
+            f"{source}: {settings.as_of} is after the latest allowed as-of date {latest} (today in "
+            f"{schedule.timezone} + schedule.max_as_of_days_ahead = {schedule.max_as_of_days_ahead})"
+        )
     return settings
 
 

@@ -57,17 +57,39 @@ def test_a_missing_column_is_one_line_without_traceback(tmp_path: Path, tiny_lan
     assert not (tmp_path / "bi" / "kam.duckdb").exists()
 
 
-def test_a_bad_setting_is_one_line_naming_its_source(tmp_path: Path, tiny_landing: Path) -> None:
-    env = {**os.environ, "KAM_LANDING_DIR": str(tiny_landing), "KAM_WAREHOUSE_PATH": str(tmp_path / "kam.duckdb")}
+BAD_SETTINGS = {
+    "impossible date": (
+        "2026-02-30",
+        "",
+        "KAM_AS_OF: Input should be a valid date or datetime, day value is outside expected range (got '2026-02-30')",
+    ),
+    "future date": ("2099-01-01", "", "KAM_AS_OF: 2099-01-01 is after the latest allowed as-of date "),
+    "negative hours": (
+        AS_OF,
+        "[kam]\nhours_per_key_account = -300\n",
+        "{config} [kam] hours_per_key_account: Input should be greater than 0 (got -300)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SETTINGS)
+def test_a_bad_setting_is_one_line_naming_its_source(tmp_path: Path, tiny_landing: Path, case: str) -> None:
+    as_of, settings_file, expected = BAD_SETTINGS[case]
+    config = tmp_path / "kam.toml"
+    config.write_text(settings_file, encoding="utf-8")
+    env = {
+        **os.environ,
+        "KAM_LANDING_DIR": str(tiny_landing),
+        "KAM_WAREHOUSE_PATH": str(tmp_path / "kam.duckdb"),
+        "KAM_AS_OF": as_of,
+        "KAM_CONFIG": str(config),
+    }
     env.pop("DAGSTER_HOME", None)
-    result = subprocess.run(
-        [str(KAM), "run"], env={**env, "KAM_AS_OF": "2026-02-30"}, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([str(KAM), "run"], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        "error: settings: KAM_AS_OF: Input should be a valid date or datetime, day value is outside expected range "
-        "(got '2026-02-30')"
-    ]
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: settings: " + expected.format(config=config))
+    assert result.stdout == ""
     assert not (tmp_path / "kam.duckdb").exists()
 
 

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assets.definitions import defs
 from assets.nightly import JOB_NAME
 
@@ -92,3 +94,34 @@ def test_dg_check_defs_loads_the_project(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "All definitions loaded successfully" in done.stdout + done.stderr
+
+
+BROKEN_SETTINGS = {
+    "broken TOML": "[schedule\n",
+    "unknown key": '[schedule]\ncron = "0 3 * * *"\ncron_timezone = "UTC"\n',
+    "wrong type": "[schedule]\ncron = 3\n",
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_SETTINGS)
+def test_a_broken_settings_file_breaks_no_import_and_not_the_code_location(tmp_path: Path, case: str) -> None:
+    """Nothing under assets/ or kam_pipeline/ reads the settings at import: a
+    fresh interpreter imports every module, and the definitions load with the
+    defaults (the schedule at 02:00, not the broken file's) and say why."""
+    config = tmp_path / "kam.toml"
+    config.write_text(BROKEN_SETTINGS[case], encoding="utf-8")
+    script = (
+        "import importlib, pkgutil, assets, kam_pipeline\n"
+        "for package in (assets, kam_pipeline):\n"
+        "    for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(module.name)\n"
+        "from assets.definitions import defs\n"
+        "print(defs().resolve_schedule_def('kam_nightly_schedule').cron_schedule)\n"
+    )
+    env = {**os.environ, "KAM_CONFIG": str(config), "KAM_AS_OF": "tomorrow"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "0 2 * * *"
+    assert f"settings: {config}" in done.stderr or f"settings: settings file {config}" in done.stderr
