@@ -300,7 +300,11 @@ class Settings(_Section):
         names = {e.system for e in EXTRACTS} | {e.name for e in EXTRACTS}
         unknown = sorted(set(sections) - names)
         if unknown:
-            raise ValueError(f"unknown extract or system {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+            raise PydanticCustomError(
+                "csv_section",
+                "unknown extract or system {unknown} (known: {known})",
+                {"unknown": ", ".join(unknown), "known": ", ".join(sorted(names))},
+            )
         for extract in EXTRACTS:
             csv_dialect.resolve(sections, extract.system, extract.name)
         return sections

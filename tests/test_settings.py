@@ -173,6 +173,16 @@ BAD_FILES = {
         "[scenarios.margin]\nkam.weight_margin = 0.5\n",
         "[scenarios.margin] kam.weight_*: the weights must sum to 1 (got 1.2)",
     ),
+    "csv section of no extract": ("[csv.invoices]\ndelimiter = ';'\n", "csv: unknown extract or system invoices"),
+    "csv marks that collide": (
+        "[csv.erp]\ndecimal_mark = ','\nthousands_separator = ','\n",
+        "[csv] erp: thousands_separator and decimal_mark must differ",
+    ),
+    "csv date format without the year": (
+        "[csv.crm]\ndate_format = '%d.%m.'\n",
+        "[csv] crm: date_format must write and read back year, month and day",
+    ),
+    "csv encoding not supported": ("[csv.crm]\nencoding = 'utf-16'\n", "[csv] crm.encoding: Input should be"),
     "scenario tier hours": (
         "[scenarios.less]\nkam.tier_hours.CORE = -1.0\n",
         "[scenarios.less] kam.tier_hours.CORE: Input should be greater than or equal to 0 (got -1.0)",

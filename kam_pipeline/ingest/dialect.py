@@ -16,6 +16,7 @@ from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 #: Encodings an export may use; Latin-1 and Windows-1252 differ only in 0x80-0x9F.
 Encoding = Literal["utf-8", "cp1252", "latin-1"]
@@ -36,15 +37,15 @@ class CsvDialect(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> CsvDialect:
         if len(self.delimiter) != 1 or self.delimiter in ('"', "\r", "\n"):
-            raise ValueError(f"delimiter must be one character, not a quote or line end (got {self.delimiter!r})")
+            raise PydanticCustomError("dialect", "delimiter must be one character, not a quote or line end")
         if self.thousands_separator == self.decimal_mark:
-            raise ValueError("thousands_separator and decimal_mark must differ")
+            raise PydanticCustomError("dialect", "thousands_separator and decimal_mark must differ")
         try:
             parsed = datetime.strptime(_PROBE.strftime(self.date_format), self.date_format).date()
         except ValueError:
             parsed = None
         if parsed != _PROBE:
-            raise ValueError(f"date_format {self.date_format!r} must write and read back year, month and day")
+            raise PydanticCustomError("dialect", "date_format must write and read back year, month and day")
         return self
 
     @property
