@@ -4,9 +4,10 @@
 (`kam_pipeline.ingest.contract.extracts`, including one not-null rule per required
 column) plus the three failures ingestion meets before any rule runs:
 `parse.ragged` (too many or too few fields), `parse.type` (text that is not
-a number, date or boolean) and `parse.text` (a control character in text). Every injected defect is listed in `_defects.json`
-with its file and `row`, the 1-based data row in that file (header not
-counted, so the line number is row + 1), the rule that must catch it, the row's
+a number, date or boolean) and `parse.text` (a control character in text).
+Every injected defect is listed in `_defects.json` with its file and `row`,
+the 1-based data row in that file (header not counted, so the line number is
+row + 1), the rule that must catch it, the row's
 key as written, and the offending column and value. Tests compare the
 pipeline's quarantine with this list.
 

@@ -32,6 +32,9 @@ from kam_pipeline.ingest.quarantine import (
 )
 from kam_pipeline.ingest.snapshot import FileState, check_unchanged, decode, read_bytes
 
+#: Every byte but the C0 controls and DEL: deleting them leaves a file's control bytes.
+_NOT_CONTROL = bytes(b for b in range(256) if b >= 32 and b != 127)
+
 
 @dataclass(frozen=True)
 class LandingFile:
@@ -160,7 +163,17 @@ def _parse_csv(extract: Extract, file: LandingFile) -> ParsedFile:
     def raw_for(bad: pl.DataFrame) -> pl.DataFrame:
         return good_lines.join(bad.select(SOURCE_ROW), on=SOURCE_ROW, how="semi")
 
-    return _cast(extract, text, raw_for, file, rows_read=len(lines), extra_rejected=rejected)
+    controls = data.translate(None, _NOT_CONTROL)
+    controls_possible = bool(controls.replace(b"\n", b"").replace(b"\r", b""))
+    return _cast(
+        extract,
+        text,
+        raw_for,
+        file,
+        rows_read=len(lines),
+        extra_rejected=rejected,
+        controls_possible=controls_possible,
+    )
 
 
 def _read_csv_text(
@@ -214,32 +227,32 @@ def _cast(
     *,
     rows_read: int,
     extra_rejected: list[pl.DataFrame],
+    controls_possible: bool = True,
 ) -> ParsedFile:
     """Contract types for every column; a value present in `source` that does
     not survive the cast rejects its row (rule parse.type, one per column),
     and so does text with control characters (parse.text)."""
+    needs = casting.attention(source, extract.columns, file.dialect, controls_possible=controls_possible)
     typed = source.with_columns(
-        casting.typed(c, source.schema[c.name], file.dialect).cast(c.dtype).alias(c.name) for c in extract.columns
-    )
-    checks = [
-        (c, PARSE_TEXT, casting.text_problem(c))
-        if c.dtype == pl.String
-        else (c, PARSE_TYPE, casting.problem(c, source.schema[c.name], file.dialect, pl.col(f"_typed_{c.name}")))
+        casting.typed(c, source.schema[c.name], file.dialect, needs).cast(c.dtype).alias(c.name)
         for c in extract.columns
-    ]
-    both = pl.concat([source, typed.select(pl.col(extract.column_names).name.prefix("_typed_"))], how="horizontal")
-    messages = both.select(expr.alias(f"_p{i}") for i, (_, _, expr) in enumerate(checks))
+    )
+    checks = {
+        c.name: casting.failed(c, source.schema[c.name], pl.col(f"_typed_{c.name}"), needs) for c in extract.columns
+    }
+    checks = {name: expr for name, expr in checks.items() if expr is not None}
+    typed_checked = typed.select(pl.col(list(checks)).name.prefix("_typed_"))
+    masks = pl.concat([source, typed_checked], how="horizontal").select(expr.alias(n) for n, expr in checks.items())
     rejected = list(extra_rejected)
-    any_failed = pl.repeat(False, len(source), eager=True)
-    for i, (column, rule, _) in enumerate(checks):
-        message = messages.get_column(f"_p{i}")
-        mask = message.is_not_null()
-        if not mask.any():
-            continue
-        any_failed = any_failed | mask
+    failing = [c for c in extract.columns if c.name in masks.columns and masks.get_column(c.name).any()]
+    any_failed = masks.select(pl.any_horizontal(c.name for c in failing)).to_series() if failing else None
+    for column in failing:
+        mask = masks.get_column(column.name)
         # One chunk: Polars 2.1 panics formatting strings of a filtered multi-chunk frame.
-        bad = source.filter(mask).with_columns(_message=message.filter(mask)).rechunk()
+        bad = source.filter(mask).rechunk()
+        bad = bad.with_columns(_message=casting.problem(column, source.schema[column.name], file.dialect))
         bad = bad.join(raw_for(bad), on=SOURCE_ROW, how="left")
+        rule = PARSE_TEXT if column.dtype == pl.String else PARSE_TYPE
         rejected.append(
             quarantine_rows(
                 bad,
@@ -252,7 +265,8 @@ def _cast(
                 raw=pl.col("raw"),
             )
         )
-    rows = typed.filter(~any_failed).select(pl.lit(file.name).alias(SOURCE_FILE), SOURCE_ROW, *extract.column_names)
+    kept = typed if any_failed is None else typed.filter(~any_failed)
+    rows = kept.select(pl.lit(file.name).alias(SOURCE_FILE), SOURCE_ROW, *extract.column_names)
     all_rejected = pl.concat(rejected) if rejected else empty_rejections()
     return ParsedFile(rows=rows, rejected=all_rejected, rows_read=rows_read)
 
