@@ -1,6 +1,7 @@
 """`kam-pipeline run` as operators and schedulers call it: environment in, summary or one-line error out."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from assets.definitions import defs
 from assets.nightly import JOB_NAME, as_of_run_config
+from kam_pipeline.warehouse.run_control import run_lock
 
 from .conftest import AS_OF
 
@@ -55,6 +57,34 @@ def test_a_missing_column_is_one_line_without_traceback(tmp_path: Path, tiny_lan
     ]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "bi" / "kam.duckdb").exists()
+
+
+def test_a_second_run_is_refused_at_start_while_another_holds_the_warehouse(tmp_path: Path, tiny_landing: Path) -> None:
+    """The test process plays the run in progress: it holds the run lock, as `kam-pipeline run` does."""
+    warehouse = tmp_path / "bi" / "kam.duckdb"
+    with run_lock(warehouse):
+        result = _run(tmp_path, tiny_landing)
+    assert result.returncode == 75
+    line = rf"error: another run is in progress \(pid {os.getpid()}, started at 20\d\d-\d\d-\d\dT[0-9:]+\+00:00\)\n"
+    assert re.fullmatch(line, result.stderr), result.stderr
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == [".kam.duckdb.run.lock"]  # no working db, no file
+
+
+def test_a_failed_run_still_removes_the_temporary_files_of_a_killed_one(tmp_path: Path, tiny_landing: Path) -> None:
+    """Stale `.building` files go at run start, not only at publish: this run fails before publishing."""
+    stale = [
+        tmp_path / "bi" / ".kam.duckdb.killed-run.building",
+        tmp_path / "bi" / ".kam.duckdb.killed-run.building.wal",
+    ]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"left by kill -9")
+    customers = tiny_landing / "erp" / "customers.csv"
+    customers.write_text(customers.read_text().replace("crm_account_id,", "crm_account,"))
+    result = _run(tmp_path, tiny_landing)
+    assert result.returncode == 1
+    assert "missing column crm_account_id" in result.stderr
+    assert not any(path.exists() for path in stale)
 
 
 def test_a_bad_setting_is_one_line_naming_its_source(tmp_path: Path, tiny_landing: Path) -> None:

@@ -346,6 +346,8 @@ def test_a_failed_run_posts_one_alert(failed_run: FailedRun, webhook: Webhook, m
     )
     assert body["text"].endswith(f"{link} | an automatic retry is queued")  # dagster.yaml retries once
     assert kam["will_retry"] is True
+    assert kam["published"] is False
+    assert "; the published warehouse is unchanged | run" in body["text"]
     assert set(body) == {"text", "kam"}
     assert "127.0.0.1" in records[-1].getMessage() and "/hook" not in records[-1].getMessage()
 
@@ -411,8 +413,29 @@ def test_alert_message_is_one_line_with_the_link() -> None:
     )
     assert message["text"] == (
         "kam_nightly failed in steps staging__fx_rates, staging__erp_customers: duckdb.IOException: Could not set lock"
+        "; the published warehouse is unchanged"
         " | run 01234567: https://dagster.example.com/runs/0123456789abcdef | an automatic retry is queued"
     )
     assert message["kam"]["as_of"] is None
     assert message["kam"]["will_retry"] is True
+    assert message["kam"]["published"] is False
     json.dumps(message)
+
+
+def test_an_alert_after_the_swap_says_the_warehouse_is_the_runs() -> None:
+    """SIGTERM after the commit point: the run failed, but its warehouse is live (docs/publishing.md)."""
+    message = alert_message(
+        "kam_nightly",
+        "0123456789abcdef",
+        ["reports__kam_report"],
+        "DagsterExecutionInterruptedError",
+        "2026-11-28",
+        "https://dagster.example.com",
+        published=True,
+    )
+    assert message["text"] == (
+        "kam_nightly failed after publishing (as of 2026-11-28) in step reports__kam_report: "
+        "DagsterExecutionInterruptedError; the warehouse is this run's"
+        " | run 01234567: https://dagster.example.com/runs/0123456789abcdef"
+    )
+    assert message["kam"]["published"] is True
