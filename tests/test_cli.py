@@ -115,3 +115,30 @@ def test_a_bad_setting_fails_the_run_but_not_the_code_location(
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
     assert f"settings: {broken} [segmentation] abc_a_cut:" in str(failure.event_specific_data.error)
+
+
+def test_a_run_from_the_ui_or_the_schedule_is_refused_while_another_process_holds_the_warehouse(
+    tmp_path: Path, tiny_landing: Path
+) -> None:
+    """Runs launched by Dagster take the lock in the settings resource, before any step."""
+    warehouse = tmp_path / "bi" / "kam.duckdb"
+    hold = f"from pathlib import Path; from kam_pipeline.warehouse.run_control import run_lock\nwith run_lock(Path({str(warehouse)!r})):\n    print('held', flush=True); input()"
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        result = (
+            defs()
+            .resolve_job_def(JOB_NAME)
+            .execute_in_process(
+                run_config=as_of_run_config(AS_OF, landing_dir=str(tiny_landing), warehouse_path=str(warehouse)),
+                raise_on_error=False,
+            )
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    assert f"another run is in progress (pid {holder.pid}, started at " in str(failure.event_specific_data.error)
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == [".kam.duckdb.run.lock"]
