@@ -201,9 +201,11 @@ def test_the_sensor_on_a_generated_landing_directory(tmp_path: Path) -> None:
     settings = SettingsResource(landing_dir=str(landing), as_of=AS_OF)
     cursor = None
     results = []
-    for _ in range(4):
-        context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings}, sensor_name="landing_sensor")
-        result = build_landing_sensor(SensorSettings())(context)
+    for _ in range(4):  # as the daemon evaluates it: the resource is set up and torn down around the tick
+        with dg.build_sensor_context(
+            cursor=cursor, resources={"settings": settings}, sensor_name="landing_sensor"
+        ) as context:
+            result = build_landing_sensor(SensorSettings())(context)
         assert isinstance(result, dg.SensorResult)
         cursor = result.cursor
         results.append(result)
