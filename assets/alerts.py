@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 
-from assets.nightly import AS_OF_TAG, nightly_job
+from assets.nightly import AS_OF_TAG, PUBLISHED_TAG, nightly_job
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
@@ -44,16 +44,20 @@ def alert_message(
     base_url: str,
     *,
     will_retry: bool = False,
+    published: bool = False,
 ) -> dict[str, Any]:
-    """The webhook payload: a one-line `text` for people, the same facts under `kam`."""
+    """The webhook payload: a one-line `text` for people, the same facts under `kam`.
+    `published`: the run swapped its warehouse in before it failed (the swap is
+    the commit point, docs/publishing.md), so the warehouse is this run's."""
     url = f"{base_url.rstrip('/')}/runs/{run_id}"
     error = _one_line(error) or "no error message recorded"
-    parts = [f"{job_name} failed"]
+    parts = [f"{job_name} failed{' after publishing' if published else ''}"]
     if as_of:
         parts.append(f" (as of {as_of})")
     if failed_steps:
         parts.append(f" in step{'s' if len(failed_steps) > 1 else ''} {', '.join(failed_steps)}")
-    parts.append(f": {error} | run {run_id[:8]}: {url}")
+    outcome = "the warehouse is this run's" if published else "the published warehouse is unchanged"
+    parts.append(f": {error}; {outcome} | run {run_id[:8]}: {url}")
     if will_retry:
         parts.append(" | an automatic retry is queued")
     return {
@@ -66,6 +70,7 @@ def alert_message(
             "failed_steps": list(failed_steps),
             "error": error,
             "will_retry": will_retry,
+            "published": published,
         },
     }
 
@@ -159,6 +164,7 @@ def failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
             as_of=_run_as_of(run.tags, run.run_config),
             base_url=os.environ.get(DAGSTER_URL_ENV) or DEFAULT_DAGSTER_URL,
             will_retry=run.tags.get(WILL_RETRY_TAG) == "true",
+            published=run.tags.get(PUBLISHED_TAG) == "true",
         )
         url = os.environ.get(WEBHOOK_URL_ENV, "").strip()
         if not url:

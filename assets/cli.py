@@ -2,19 +2,31 @@
 
 It prints where the warehouse is and a short summary, and on failure the
 one-line reason (file, problem, what the contract expects) before any detail.
+
+Exit codes (docs/publishing.md, "Run control"): 0 when the run published,
+including a run interrupted (SIGTERM, SIGINT) after its swap, which prints a
+warning line; 1 when it failed or was interrupted before publishing (the
+previous warehouse stays published); 75 (EX_TEMPFAIL) when another run holds
+the warehouse's run lock, without touching anything.
 """
 
 import argparse
 import os
+import signal
 import sys
 from datetime import date
 
 import dagster as dg
 
 from assets.definitions import defs
-from assets.nightly import AS_OF_TAG, JOB_NAME, as_of_run_config
+from assets.nightly import AS_OF_TAG, JOB_NAME, PUBLISHED_TAG, as_of_run_config
 from kam_pipeline.report.summary import run_summary
-from kam_pipeline.settings import SettingsError, load_settings
+from kam_pipeline.settings import Settings, SettingsError, load_settings
+from kam_pipeline.warehouse.run_control import RunInProgressError, run_lock
+
+#: sysexits.h EX_TEMPFAIL: try again later (another run holds the warehouse).
+EXIT_BUSY = 75
+INTERRUPTED = "DagsterExecutionInterruptedError"
 
 
 def _instance() -> dg.DagsterInstance:
@@ -39,25 +51,54 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed (see the Dagster run log)"
 
 
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether a step was stopped by SIGTERM or SIGINT (Dagster's interrupted-step error)."""
+    failures = (event.step_failure_data for event in result.all_events if event.is_step_failure)
+    return any(failure.error is not None and failure.error.cls_name == INTERRUPTED for failure in failures)
+
+
 def run(as_of: str | None) -> int:
     try:  # the same resolution the run's resource does; a bad setting is one line here
         settings = load_settings(as_of=as_of)
     except SettingsError as exc:
         print(f"error: settings: {exc}", file=sys.stderr)
         return 1
+    try:  # held until the summary is printed; the run's resource takes it again (re-entrant)
+        with run_lock(settings.warehouse_path):
+            return _execute(settings)
+    except RunInProgressError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+
+
+def _execute(settings: Settings) -> int:
+    """Run the job; report its outcome so that exit code, run log and alert agree:
+    the swap is the commit point (PUBLISHED_TAG)."""
     day = settings.as_of.isoformat()
     job = defs().resolve_job_def(JOB_NAME)
     log_level = os.environ.get("KAM_LOG_LEVEL", "CRITICAL")
+    instance = _instance()
     result = job.execute_in_process(
-        instance=_instance(),
+        instance=instance,
         run_config={**as_of_run_config(day), "loggers": {"console": {"config": {"log_level": log_level}}}},
         tags={AS_OF_TAG: day},
         raise_on_error=False,
     )
+    # The run is over and its outcome decided: a late interrupt must not change the exit code.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+    run = instance.get_run_by_id(result.run_id)
+    published = run is not None and run.tags.get(PUBLISHED_TAG) == "true"
     if not result.success:
-        print(f"error: {_first_error(result)}", file=sys.stderr)
-        return 1
-    print(run_summary(settings.warehouse_path))
+        if not published:
+            interrupted = "interrupted before publishing; the published warehouse is unchanged"
+            print(f"error: {interrupted if _interrupted(result) else _first_error(result)}", file=sys.stderr)
+            return 1
+        if not _interrupted(result):
+            print(f"error: {_first_error(result)} (the warehouse was published by this run)", file=sys.stderr)
+            return 1
+        print(f"warning: interrupted after publishing; the warehouse is this run's ({result.run_id})", file=sys.stderr)
+    print(run_summary(settings.warehouse_path, settings.work_db, result.run_id))
     return 0
 
 

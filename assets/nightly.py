@@ -17,6 +17,9 @@ from kam_pipeline.settings import ScheduleSettings
 JOB_NAME = "kam_nightly"
 #: Every run carries its as-of date as this tag, so the runs list tells dates apart.
 AS_OF_TAG = "kam/as_of"
+#: Set on a run when its publish committed (the swap): from then on the
+#: warehouse is this run's, whatever happens to the rest of the run.
+PUBLISHED_TAG = "kam/published"
 
 nightly_job = dg.define_asset_job(
     JOB_NAME,

@@ -6,10 +6,10 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import markdown_table
+from assets.nightly import PUBLISHED_TAG
 from assets.resources import SettingsResource
 from assets.tables import PUBLISHED, upstream
-from kam_pipeline.warehouse import database
-from kam_pipeline.warehouse.publish import RunRecord, publish
+from kam_pipeline.warehouse.publish import DiskFullError, RunRecord, publish
 from kam_pipeline.warehouse.schema import declared_tables
 
 
@@ -28,9 +28,16 @@ def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsRes
     stats = context.instance.get_run_stats(context.run.run_id)
     started = datetime.fromtimestamp(stats.start_time, UTC) if stats.start_time else datetime.now(UTC)
     record = RunRecord(context.run.run_id, run.as_of, started, datetime.now(UTC))
-    report = publish(run.work_db, run.warehouse_path, record, memory_limit=run.performance.duckdb_memory_limit)
-    with database.open_work(run) as con:
-        database.replace_rows(con, "meta.runs", pl.DataFrame([report.run_row]), {"run_id": record.run_id})
+
+    def committed() -> None:  # the swap happened: the run's outcome is "published", whatever comes next
+        context.instance.add_run_tags(record.run_id, {PUBLISHED_TAG: "true"})
+
+    try:
+        report = publish(
+            run.work_db, run.warehouse_path, record, run.performance.duckdb_memory_limit, on_commit=committed
+        )
+    except DiskFullError as exc:
+        raise dg.Failure(description=str(exc)) from None
     if report.missing:
         context.log.warning(f"published empty (not materialised yet): {', '.join(report.missing)}")
     counts = pl.DataFrame({"table": list(report.tables), "rows": list(report.tables.values())})

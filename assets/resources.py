@@ -5,10 +5,18 @@ derived from these settings, so one launchpad edit reaches every asset, and
 every asset of a run sees the same as-of date even when the run crosses
 midnight. A setting that cannot be used fails the run with one line
 (kam_pipeline.settings.SettingsError); nothing is read at import time.
+
+In a run (not a sensor tick) the resource also holds the warehouse's run lock
+from its setup to its teardown, so that one run at a time works on a
+warehouse. The job runs in process (assets/nightly.py), so the resource is
+set up once, before the first asset, and torn down after the last one: the
+lock covers the whole run, from staging to publish. It then removes the
+temporary files a killed run left, which no other run can be writing.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +24,8 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from kam_pipeline.settings import Settings, SettingsError, load_settings
+from kam_pipeline.warehouse.publish import remove_stale_builds
+from kam_pipeline.warehouse.run_control import RunInProgressError, run_lock
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -33,6 +43,7 @@ class SettingsResource(dg.ConfigurableResource):
     )
 
     _resolved: Settings | None = PrivateAttr(default=None)
+    _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def load(self, now: datetime | None = None) -> Settings:
         """Resolve the settings; `now` is the run's start (default: the clock)."""
@@ -46,10 +57,21 @@ class SettingsResource(dg.ConfigurableResource):
         )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        created = _run_created(context)
         try:
-            self._resolved = self.load(_run_created(context))
+            self._resolved = self.load(created)
         except SettingsError as exc:
             raise dg.Failure(description=f"settings: {exc}") from None
+        if context.dagster_run is None:  # a sensor tick reads settings only
+            return
+        try:
+            self._lock.enter_context(run_lock(self._resolved.warehouse_path, created))
+        except RunInProgressError as exc:
+            raise dg.Failure(description=str(exc)) from None
+        remove_stale_builds(self._resolved.warehouse_path, self._resolved.work_db)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._lock.close()
 
     @property
     def resolved(self) -> Settings:

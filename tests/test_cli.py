@@ -1,6 +1,7 @@
 """`kam-pipeline run` as operators and schedulers call it: environment in, summary or one-line error out."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from assets.definitions import defs
 from assets.nightly import JOB_NAME, as_of_run_config
+from kam_pipeline.warehouse.run_control import run_lock
 
 from .conftest import AS_OF
 
@@ -55,6 +57,34 @@ def test_a_missing_column_is_one_line_without_traceback(tmp_path: Path, tiny_lan
     ]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "bi" / "kam.duckdb").exists()
+
+
+def test_a_second_run_is_refused_at_start_while_another_holds_the_warehouse(tmp_path: Path, tiny_landing: Path) -> None:
+    """The test process plays the run in progress: it holds the run lock, as `kam-pipeline run` does."""
+    warehouse = tmp_path / "bi" / "kam.duckdb"
+    with run_lock(warehouse):
+        result = _run(tmp_path, tiny_landing)
+    assert result.returncode == 75
+    line = rf"error: another run is in progress \(pid {os.getpid()}, started at 20\d\d-\d\d-\d\dT[0-9:]+\+00:00\)\n"
+    assert re.fullmatch(line, result.stderr), result.stderr
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == [".kam.duckdb.run.lock"]  # no working db, no file
+
+
+def test_a_failed_run_still_removes_the_temporary_files_of_a_killed_one(tmp_path: Path, tiny_landing: Path) -> None:
+    """Stale `.building` files go at run start, not only at publish: this run fails before publishing."""
+    stale = [
+        tmp_path / "bi" / ".kam.duckdb.killed-run.building",
+        tmp_path / "bi" / ".kam.duckdb.killed-run.building.wal",
+    ]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"left by kill -9")
+    customers = tiny_landing / "erp" / "customers.csv"
+    customers.write_text(customers.read_text().replace("crm_account_id,", "crm_account,"))
+    result = _run(tmp_path, tiny_landing)
+    assert result.returncode == 1
+    assert "missing column crm_account_id" in result.stderr
+    assert not any(path.exists() for path in stale)
 
 
 BAD_SETTINGS = {
@@ -107,3 +137,30 @@ def test_a_bad_setting_fails_the_run_but_not_the_code_location(
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
     assert f"settings: {broken} [segmentation] abc_a_cut:" in str(failure.event_specific_data.error)
+
+
+def test_a_run_from_the_ui_or_the_schedule_is_refused_while_another_process_holds_the_warehouse(
+    tmp_path: Path, tiny_landing: Path
+) -> None:
+    """Runs launched by Dagster take the lock in the settings resource, before any step."""
+    warehouse = tmp_path / "bi" / "kam.duckdb"
+    hold = f"from pathlib import Path; from kam_pipeline.warehouse.run_control import run_lock\nwith run_lock(Path({str(warehouse)!r})):\n    print('held', flush=True); input()"
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        result = (
+            defs()
+            .resolve_job_def(JOB_NAME)
+            .execute_in_process(
+                run_config=as_of_run_config(AS_OF, landing_dir=str(tiny_landing), warehouse_path=str(warehouse)),
+                raise_on_error=False,
+            )
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    assert f"another run is in progress (pid {holder.pid}, started at " in str(failure.event_specific_data.error)
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == [".kam.duckdb.run.lock"]

@@ -1,7 +1,11 @@
 """publish(): what the swap keeps and cleans (the process-level safety tests are in test_publish_safety.py)."""
 
+import errno
 import os
+import shutil
 import stat
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,7 +14,8 @@ import pytest
 
 from kam_pipeline.table_spec import SchemaMismatchError
 from kam_pipeline.warehouse import database as warehouse
-from kam_pipeline.warehouse.publish import RunRecord, publish
+from kam_pipeline.warehouse import publish as publish_module
+from kam_pipeline.warehouse.publish import DiskFullError, RunRecord, disk_space_problem, publish
 
 
 def _work_db(tmp_path: Path, rate_type: str = "DECIMAL(18,8)") -> Path:
@@ -41,7 +46,7 @@ def test_swap_keeps_previous_file_permissions_and_run_log(tmp_path: Path) -> Non
     with duckdb.connect(str(previous), read_only=True) as con:
         assert con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0] == ["run-1"]
     with duckdb.connect(str(target), read_only=True) as con:
-        # run-1 was never written to the working database's log: it is carried over from the published file
+        # the log comes from the working database, where each publish records its run
         assert sorted(con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0]) == ["run-1", "run-2"]
     assert not list(target.parent.glob("*.building*"))
 
@@ -125,3 +130,96 @@ def test_a_type_drift_in_the_working_database_is_refused_not_cast(tmp_path: Path
     with pytest.raises(SchemaMismatchError, match=r"staging\.fx_rates: rate_to_reporting is DOUBLE, declared DECIMAL"):
         publish(work, target, _run("run-1"))
     assert not target.exists()
+
+
+def _published_runs(target: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(target), read_only=True) as con:
+        return con.execute("SELECT run_id, status FROM meta.runs ORDER BY run_id").fetchall()
+
+
+def test_disk_space_problem_is_one_line_with_the_path_and_both_sizes() -> None:
+    assert disk_space_problem(Path("/bi"), needed=2_000_000, free=2_000_000) is None
+    assert disk_space_problem(Path("/bi"), needed=2_500_000, free=1_200_000) == (
+        "not enough disk space to publish in /bi: about 2.5 MB needed "
+        "(the size of the last published warehouse or of the working database), 1.2 MB available"
+    )
+
+
+def test_too_little_free_space_is_refused_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    publish(work, target, _run("run-1"))
+    free = shutil.disk_usage(tmp_path)._replace(free=1000)
+    monkeypatch.setattr(publish_module.shutil, "disk_usage", lambda _path: free)
+    with pytest.raises(DiskFullError, match=rf"^not enough disk space to publish in {tmp_path}: .* 0.0 MB available$"):
+        publish(work, target, _run("run-2"))
+    assert _published_runs(target) == [("run-1", "SUCCESS")]
+    assert not list(tmp_path.glob(".*building*"))
+
+
+def test_a_disk_full_copy_leaves_no_building_file_and_the_previous_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _set_version(work, "v1")
+    publish(work, target, _run("run-1"))
+
+    def copy_until_full(source: Path, destination: Path) -> None:  # what the OS does on a full disk
+        Path(destination).write_bytes(Path(source).read_bytes()[:4096])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(publish_module.shutil, "copyfile", copy_until_full)
+    with pytest.raises(DiskFullError, match=rf"^not enough disk space to publish in {tmp_path}: about .* available$"):
+        publish(work, target, _run("run-2"))  # staging.fx_rates is unchanged: the build starts with a copy
+    assert not list(tmp_path.glob(".*building*"))
+    assert _published_runs(target) == [("run-1", "SUCCESS")]
+    with warehouse.connect(work) as con:  # the failed run is not in the log the next publish carries over
+        assert con.execute("SELECT list(run_id) FROM meta.runs").fetchone()[0] == ["run-1"]
+
+
+def test_a_publish_killed_between_its_record_and_its_swap_is_logged_as_failed(tmp_path: Path) -> None:
+    """What kill -9 leaves: the working database recorded run-x, whose file is still `.building`."""
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    publish(work, target, _run("run-1"))
+    with warehouse.connect(work) as con:
+        con.execute("UPDATE meta.last_publish SET run_id = 'run-x'")
+        con.execute("INSERT INTO meta.runs SELECT * REPLACE ('run-x' AS run_id) FROM meta.runs")
+    shutil.copyfile(target, tmp_path / ".kam.duckdb.run-x.building")
+    publish(work, target, _run("run-2"))
+    assert not list(tmp_path.glob(".*building*"))
+    assert _published_runs(target) == [("run-1", "SUCCESS"), ("run-2", "SUCCESS"), ("run-x", "FAILURE")]
+
+
+def test_a_client_holding_the_published_file_read_write_does_not_stop_the_publish(tmp_path: Path) -> None:
+    """The published file is never opened: not to carry the run log over, not to find reusable tables."""
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _set_version(work, "v1")
+    publish(work, target, _run("run-1"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ_WRITE, str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        assert publish(work, target, _run("run-2")).kept == ["staging.fx_rates"]  # carried over by byte copy
+        with warehouse.connect(work) as con:
+            con.execute("INSERT INTO staging.fx_rates VALUES ('f.csv', 2, 'GBP', '2026-01', 1.1)")
+        _set_version(work, "v2")
+        assert publish(work, target, _run("run-3")).kept == []
+        assert holder.poll() is None
+        holder.stdin.write("\n")  # the client still sees its old file
+        holder.stdin.flush()
+        assert holder.stdout.readline() == "['run-1']\n"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [r[0] for r in _published_runs(target)] == ["run-1", "run-2", "run-3"]
+    assert [r[0] for r in _rates(target)] == ["GBP", "USD"]
+
+
+HOLD_READ_WRITE = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1])  # read-write, as a careless BI client would
+print("holding", flush=True)
+sys.stdin.readline()
+print(con.execute("SELECT list(run_id ORDER BY run_id) FROM meta.runs").fetchone()[0], flush=True)
+"""

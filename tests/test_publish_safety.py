@@ -413,3 +413,79 @@ def test_rerun_of_a_day_replaces_that_day_only(site: Site) -> None:
     for table, rows in kept.items():  # current-state tables drop the day, snapshot tables keep it untouched
         assert rows in ([], first_day[table]), f"{table}: publishing {NEXT_DAYS[0]} changed the {AS_OF} rows"
     assert site.leftovers() == []
+
+
+# --------------------------------------------------------------------------- a read-write client, SIGTERM
+
+HOLD_READ_WRITE = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1])  # read-write, as a careless BI client would
+print("holding", flush=True)
+sys.stdin.readline()
+print(con.execute("SELECT count(*) FROM meta.runs").fetchone()[0], flush=True)
+"""
+
+
+def test_a_read_write_client_on_the_published_file_does_not_stop_the_run(site: Site) -> None:
+    before = read_state(site.published)
+    client = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ_WRITE, str(site.published)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert client.stdout.readline() == "holding\n"
+        site.run(NEXT_DAYS[0])  # exits 0, or the test fails
+        client.stdin.write("\n")
+        client.stdin.flush()
+        assert client.stdout.readline() == f"{before['meta.runs']['rows']}\n", "the client keeps its old file"
+    finally:
+        client.kill()
+        client.wait()
+    after = read_state(site.published)
+    assert_one_run(after)
+    assert published_run(after) != published_run(before)
+    assert after["meta.runs"]["rows"] == before["meta.runs"]["rows"] + 1
+    assert site.leftovers() == []
+
+
+@pytest.mark.parametrize("moment", ["building", "swapped"])
+def test_sigterm_during_a_run_gives_an_exit_code_that_agrees_with_the_run_log(site: Site, moment: str) -> None:
+    """SIGTERM as soon as the new file is being built, or as soon as it is gone
+    (renamed onto the published path: the commit). Wherever it lands, exit 0
+    only if the run's own row is in the published file and the working
+    database's log; otherwise the previous file is untouched and unlogged."""
+    before = read_state(site.published)
+    process = site.start(NEXT_DAYS[0])
+    start, seen_building = time.monotonic(), False
+    try:
+        while process.poll() is None:
+            building = any(".building" in name for name in site.leftovers())
+            seen_building = seen_building or building
+            if (moment == "building" and building) or (moment == "swapped" and seen_building and not building):
+                process.send_signal(signal.SIGTERM)
+                break
+            assert time.monotonic() - start < RUN_TIMEOUT, "the run did not finish"
+            time.sleep(0.001)
+        output, _ = process.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    after = read_state(site.published)
+    assert_one_run(after)
+    with duckdb.connect(str(site.root / "work" / "kam_work.duckdb"), read_only=True) as con:
+        logged = dict(con.execute("SELECT run_id, status FROM meta.runs").fetchall())
+    if process.returncode == 0:
+        assert published_run(after) != published_run(before), output
+        assert logged[published_run(after)] == "SUCCESS"
+        assert f"run: {published_run(after)}" in output
+    else:
+        assert process.returncode == 1, output
+        assert "interrupted before publishing; the published warehouse is unchanged" in output
+        assert after == before
+        assert sorted(logged) == sorted(before["meta.runs"]["runs"]), "an unpublished run in the working log"
+    assert "Traceback" not in output
+    assert site.leftovers() == []

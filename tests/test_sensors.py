@@ -201,9 +201,11 @@ def test_the_sensor_on_a_generated_landing_directory(tmp_path: Path) -> None:
     settings = SettingsResource(landing_dir=str(landing), as_of=AS_OF)
     cursor = None
     results = []
-    for _ in range(4):
-        context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings}, sensor_name="landing_sensor")
-        result = build_landing_sensor(SensorSettings())(context)
+    for _ in range(4):  # as the daemon evaluates it: the resource is set up and torn down around the tick
+        with dg.build_sensor_context(
+            cursor=cursor, resources={"settings": settings}, sensor_name="landing_sensor"
+        ) as context:
+            result = build_landing_sensor(SensorSettings())(context)
         assert isinstance(result, dg.SensorResult)
         cursor = result.cursor
         results.append(result)
@@ -346,6 +348,8 @@ def test_a_failed_run_posts_one_alert(failed_run: FailedRun, webhook: Webhook, m
     )
     assert body["text"].endswith(f"{link} | an automatic retry is queued")  # dagster.yaml retries once
     assert kam["will_retry"] is True
+    assert kam["published"] is False
+    assert "; the published warehouse is unchanged | run" in body["text"]
     assert set(body) == {"text", "kam"}
     assert "127.0.0.1" in records[-1].getMessage() and "/hook" not in records[-1].getMessage()
 
@@ -411,8 +415,29 @@ def test_alert_message_is_one_line_with_the_link() -> None:
     )
     assert message["text"] == (
         "kam_nightly failed in steps staging__fx_rates, staging__erp_customers: duckdb.IOException: Could not set lock"
+        "; the published warehouse is unchanged"
         " | run 01234567: https://dagster.example.com/runs/0123456789abcdef | an automatic retry is queued"
     )
     assert message["kam"]["as_of"] is None
     assert message["kam"]["will_retry"] is True
+    assert message["kam"]["published"] is False
     json.dumps(message)
+
+
+def test_an_alert_after_the_swap_says_the_warehouse_is_the_runs() -> None:
+    """SIGTERM after the commit point: the run failed, but its warehouse is live (docs/publishing.md)."""
+    message = alert_message(
+        "kam_nightly",
+        "0123456789abcdef",
+        ["reports__kam_report"],
+        "DagsterExecutionInterruptedError",
+        "2026-11-28",
+        "https://dagster.example.com",
+        published=True,
+    )
+    assert message["text"] == (
+        "kam_nightly failed after publishing (as of 2026-11-28) in step reports__kam_report: "
+        "DagsterExecutionInterruptedError; the warehouse is this run's"
+        " | run 01234567: https://dagster.example.com/runs/0123456789abcdef"
+    )
+    assert message["kam"]["published"] is True

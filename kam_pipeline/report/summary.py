@@ -5,12 +5,15 @@ from pathlib import Path
 import duckdb
 
 
-def run_summary(path: Path) -> str:
-    """Where the warehouse is and what the run published, read from the
-    published file itself (what BI tools see)."""
-    with duckdb.connect(str(path), read_only=True) as con:
+def run_summary(path: Path, work_db: Path, run_id: str) -> str:
+    """Where the warehouse is and what run `run_id` published into it, read
+    from the working database it was built from: the published file may be
+    held read-write by a BI client, and is never opened by the pipeline
+    (docs/publishing.md). The caller holds the run lock, so the working
+    database still holds this run's tables."""
+    with duckdb.connect(str(work_db), read_only=True) as con:
         run_id, run_as_of, rejected = con.execute(
-            "SELECT run_id, as_of_date, rejected_rows FROM meta.runs ORDER BY finished_at DESC LIMIT 1"
+            "SELECT run_id, as_of_date, rejected_rows FROM meta.runs WHERE run_id = ?", [run_id]
         ).fetchone()
         extracts = con.execute(
             "SELECT extract, rows_read, rows_accepted, rows_rejected FROM quality.reconciliation "

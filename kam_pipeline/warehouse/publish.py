@@ -8,29 +8,45 @@ published path and fsyncs the directory (docs/decisions.md §3: the swap takes
 under a millisecond; a reader already connected keeps a consistent old
 version, new connections see the complete new one). A run killed at any
 point leaves the previous file untouched; its temporary file is removed by
-the next run. When a large table did not change since the previous file
-(same version in meta.table_versions), the new file starts as a copy of the
-previous one and only the other tables are refilled, which makes a rerun on
-unchanged extracts cheap. docs/publishing.md describes the limits.
+the next run, and a failed publish removes its own. The published file is
+never opened, not even read-only, so a BI client holding it (even
+read-write) cannot stop the publish: the run log and what the last publish
+holds are kept in the working database. When a large table did not change
+since the last publish (same version in meta.table_versions), the new file
+starts as a byte copy of the published one and only the other tables are
+refilled, which makes a rerun on unchanged extracts cheap.
+docs/publishing.md describes the limits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from kam_pipeline.sql_literals import literal
 from kam_pipeline.table_spec import SchemaMismatchError, mismatches
 from kam_pipeline.warehouse import database, schema
+from kam_pipeline.warehouse.run_control import deferred_interrupts
 
 BUILDING_SUFFIX = ".building"
+#: Working-database table (not published): the file the last publish swapped in,
+#: by identity, and the table versions it holds.
+LAST_PUBLISH = "meta.last_publish"
+
+
+class DiskFullError(OSError):
+    """The new warehouse does not fit on the disk of the published file."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +72,24 @@ def _building_path(target: Path, run_id: str) -> Path:
     return target.with_name(f".{target.name}.{run_id}{BUILDING_SUFFIX}")
 
 
-def remove_stale_builds(target: Path) -> list[Path]:
-    """Delete temporary files left by killed runs (and their WAL files)."""
+def remove_stale_builds(target: Path, work_db: Path | None = None) -> list[Path]:
+    """Delete temporary files left by killed or failed runs (and their WAL files).
+
+    A run's file still here was never swapped in (the swap is a rename), so
+    what that run recorded in the working database just before its swap is
+    not true: its SUCCESS row becomes FAILURE and its record of the published
+    file goes."""
     stale = sorted(target.parent.glob(f".{target.name}.*{BUILDING_SUFFIX}*"))
+    prefix = f".{target.name}."
+    runs = [p.name[len(prefix) : -len(BUILDING_SUFFIX)] for p in stale if p.name.endswith(BUILDING_SUFFIX)]
+    if runs and work_db is not None and work_db.exists():
+        with database.connect(work_db) as con:
+            for table, change in (
+                ("meta.runs", "UPDATE meta.runs SET status = 'FAILURE'"),
+                (LAST_PUBLISH, "DELETE FROM meta.last_publish"),
+            ):
+                if database.table_exists(con, table):
+                    con.execute(f"{change} WHERE run_id IN (SELECT unnest(?))", [runs])
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
@@ -114,32 +145,77 @@ def _check_types(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[sche
         raise SchemaMismatchError(f"cannot publish {table}: {'; '.join(problems)} (sql/)")
 
 
-def _versions(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[str, int]]:
-    """Table -> (version, row count) recorded in the attached `source`'s meta.table_versions."""
+def _in(source: str | None, table: str) -> str:
+    """`table` of the attached database `source` (None: the connection's own)."""
+    return f"{source}.{table}" if source else table
+
+
+def _versions(con: duckdb.DuckDBPyConnection, source: str | None) -> dict[str, tuple[str, int]]:
+    """Table -> (version, row count) recorded in `source`'s meta.table_versions."""
     if not database.table_exists(con, database.VERSIONS, source):
         return {}
-    rows = con.execute(f"SELECT table_name, version, row_count FROM {source}.{database.VERSIONS}").fetchall()
+    rows = con.execute(f"SELECT table_name, version, row_count FROM {_in(source, database.VERSIONS)}").fetchall()
     return {table: (version, count) for table, version, count in rows}
 
 
+def _schema_digest() -> str:
+    """The sql/ declarations a file is built from, as one comparable string."""
+    return hashlib.sha256(json.dumps(sorted(schema.declared_schema())).encode()).hexdigest()
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """Inode, size and modification time: the same file, unchanged since, without opening it.
+    `os.replace` keeps all three, so the building file's identity is the published file's."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _last_publish(con: duckdb.DuckDBPyConnection, source: str | None) -> dict[str, object] | None:
+    if not database.table_exists(con, LAST_PUBLISH, source):
+        return None
+    rows = con.sql(f"SELECT * FROM {_in(source, LAST_PUBLISH)}").pl()
+    return rows.row(0, named=True) if len(rows) else None
+
+
 def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
-    """Tables of the published file that can be carried over to the next one
-    as they are: the same version and row count in the working database
-    (meta.table_versions), as many rows in the file, and the file built from
-    the same sql/ declarations. Copying the file and keeping a large
-    unchanged table (the invoice lines) costs a file copy instead of
-    re-compressing every row."""
-    if not target.exists():
+    """Tables worth carrying over from the published file as they are, judged
+    from the working database's record of the last publish (the published file
+    itself is never opened: a BI client may hold it): the file is still the
+    one that publish wrote (same inode, size and modification time), it was
+    built from the same sql/ declarations, and the table has the same version
+    and row count in the working database as in that publish. The byte copy is
+    checked again before use (`_carried_over`)."""
+    if not target.exists() or not work_db.exists():
         return frozenset()
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
-        con.execute(f"ATTACH {literal(target)} AS previous (READ_ONLY)")
-        columns, tables = schema.database_schema(con, "previous")
-        if set(columns) | set(tables) != schema.declared_schema():
-            return frozenset()
-        work, previous = _versions(con, "work"), _versions(con, "previous")
-        same = [t for t, v in work.items() if previous.get(t) == v and t in schema.declared_tables()]
-        return frozenset(t for t in same if database.count_rows(con, f"previous.{t}") == work[t][1])
+        last = _last_publish(con, "work")
+        work = _versions(con, "work")
+    if last is None or (last["file_ino"], last["file_size"], last["file_mtime_ns"]) != _identity(target):
+        return frozenset()
+    if last["schema_digest"] != _schema_digest():
+        return frozenset()
+    published = {table: tuple(value) for table, value in json.loads(last["table_versions"]).items()}
+    return frozenset(t for t, v in work.items() if published.get(t) == v and t in schema.declared_tables())
+
+
+def _carried_over(copy: Path, work_db: Path, candidates: frozenset[str]) -> frozenset[str]:
+    """Of `candidates`, the tables the byte copy of the published file really
+    holds at the working database's version and row count, if the copy has
+    exactly the declared schema; else none (a client wrote to the file, even
+    while it was copied)."""
+    try:
+        with duckdb.connect() as con:
+            con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
+            con.execute(f"ATTACH {literal(copy)} AS copy (READ_ONLY)")
+            columns, tables = schema.database_schema(con, "copy")
+            if set(columns) | set(tables) != schema.declared_schema():
+                return frozenset()
+            work, copied = _versions(con, "work"), _versions(con, "copy")
+            same = [t for t in candidates if copied.get(t) == work.get(t)]
+            return frozenset(t for t in same if database.count_rows(con, f"copy.{t}") == work[t][1])
+    except duckdb.Error:  # a torn copy: build afresh
+        return frozenset()
 
 
 def _empty_all_but(con: duckdb.DuckDBPyConnection, kept: frozenset[str]) -> None:
@@ -153,26 +229,11 @@ def _empty_all_but(con: duckdb.DuckDBPyConnection, kept: frozenset[str]) -> None
             con.execute(f"DROP VIEW {view}")
 
 
-def _record_run(
-    con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str, int], previous: Path
-) -> dict[str, object]:
-    """Carry the run log over and add this run's row.
-
-    The log is the union of the working database's and the previously
-    published file's, so a run killed after its swap but before it wrote its
-    row to the working database still stays in the log."""
-    sources = ["work.meta.runs"] if database.table_exists(con, "meta.runs", "work") else []
-    if previous.exists():
-        con.execute(f"ATTACH {literal(previous)} AS previous (READ_ONLY)")
-        if database.table_exists(con, "meta.runs", "previous"):
-            sources.append("previous.meta.runs")
-    if sources:
-        union = " UNION ALL BY NAME ".join(f"SELECT * FROM {source}" for source in sources)
-        con.execute(
-            "INSERT INTO meta.runs SELECT * EXCLUDE (_n) FROM "
-            f"(SELECT *, row_number() OVER (PARTITION BY run_id) AS _n FROM ({union})) WHERE _n = 1 AND run_id <> ?",
-            [run.run_id],
-        )
+def _record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str, int]) -> dict[str, object]:
+    """Carry the working database's run log over (the source of truth: every
+    publish records its run there, `_commit`) and add this run's row."""
+    if database.table_exists(con, "meta.runs", "work"):
+        con.execute("INSERT INTO meta.runs SELECT * FROM work.meta.runs WHERE run_id <> ?", [run.run_id])
     rejected = con.execute(
         "SELECT count(*) FROM (SELECT DISTINCT extract, source_file, source_row FROM quality.rejected_rows "
         "WHERE run_id = ?)",
@@ -191,16 +252,17 @@ def _record_run(
     return row
 
 
-def publish(work_db: Path, target: Path, run: RunRecord, memory_limit: str | None = None) -> PublishReport:
-    """Build the published warehouse from the working database in a new file
-    (sql/ tables, data, the run's meta.runs row, views), then atomically
-    replace `target` with it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_builds(target)
-    building = _building_path(target, run.run_id)
-    kept = reusable_tables(work_db, target)
-    if kept:
-        shutil.copyfile(target, building)
+def _build(
+    work_db: Path, target: Path, building: Path, run: RunRecord, memory_limit: str | None
+) -> tuple[dict[str, int], list[str], dict[str, object], frozenset[str]]:
+    """Write the complete new warehouse into `building`: a byte copy of the
+    published file when large tables can be carried over, else empty."""
+    candidates, kept = reusable_tables(work_db, target), frozenset()
+    if candidates:
+        shutil.copyfile(target, building)  # a plain read: no DuckDB lock on the published file
+        kept = _carried_over(building, work_db, candidates)
+        if not kept:
+            building.unlink()
     con = duckdb.connect(str(building), config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
@@ -210,25 +272,106 @@ def publish(work_db: Path, target: Path, run: RunRecord, memory_limit: str | Non
         else:
             schema.create_tables(con)
         counts, missing = _copy_declared_tables(con, kept)
-        run_row = _record_run(con, run, counts, target)
+        run_row = _record_run(con, run, counts)
         schema.create_views(con)
         con.execute("COMMIT")
         con.execute("DETACH work")
-        if previous_attached(con):
-            con.execute("DETACH previous")
         con.execute("CHECKPOINT")
-    except BaseException:
+    finally:
         con.close()
-        remove_stale_builds(target)
-        raise
-    con.close()
     fsync(building)
+    return counts, missing, run_row, kept
+
+
+def _commit(work_db: Path, building: Path, target: Path, run_row: dict[str, object]) -> None:
+    """Record the run in the working database, then swap. A run killed between
+    the two leaves its `.building` file, which tells the next run
+    (`remove_stale_builds`) that it did not publish."""
+    ino, size, mtime_ns = _identity(building)
+    with database.connect(work_db) as con:
+        versions = {t: list(v) for t, v in _versions(con, None).items()}
+        last = pl.DataFrame(
+            [
+                {
+                    "run_id": run_row["run_id"],
+                    "file_ino": ino,
+                    "file_size": size,
+                    "file_mtime_ns": mtime_ns,
+                    "schema_digest": _schema_digest(),
+                    "table_versions": json.dumps(versions, sort_keys=True),
+                }
+            ]
+        )
+        database.replace_table(con, LAST_PUBLISH, last)
+        database.replace_rows(con, "meta.runs", pl.DataFrame([run_row]), {"run_id": run_row["run_id"]})
     _swap(building, target)
+
+
+def disk_space_message(directory: Path, needed: int, free: int) -> str:
+    return (
+        f"not enough disk space to publish in {directory}: about {_mb(needed)} needed "
+        f"(the size of the last published warehouse or of the working database), {_mb(free)} available"
+    )
+
+
+def disk_space_problem(directory: Path, needed: int, free: int) -> str | None:
+    """The one-line refusal when `free` bytes in `directory` clearly cannot
+    hold the new file of about `needed` bytes, else None."""
+    return disk_space_message(directory, needed, free) if free < needed else None
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def _space_needed(work_db: Path, target: Path) -> int:
+    """About the size of the new file: the last published one, else the working database."""
+    for path in (target, work_db):
+        if path.exists():
+            return path.stat().st_size
+    return 0
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return isinstance(exc, duckdb.Error) and "No space left on device" in str(exc)
+
+
+def publish(
+    work_db: Path,
+    target: Path,
+    run: RunRecord,
+    memory_limit: str | None = None,
+    on_commit: Callable[[], None] | None = None,
+) -> PublishReport:
+    """Build the published warehouse from the working database in a new file
+    (sql/ tables, data, the run log with this run's row, views), then record
+    the run in the working database and atomically replace `target` with the
+    new file. The commit (record, swap, `on_commit`) runs with SIGTERM and
+    SIGINT deferred; whatever fails before it leaves `target` as it was and no
+    temporary file. The published file is never opened."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(target, work_db)
+    building = _building_path(target, run.run_id)
+    needed, free = _space_needed(work_db, target), shutil.disk_usage(target.parent).free
+    problem = disk_space_problem(target.parent, needed, free)
+    if problem:
+        raise DiskFullError(problem)
+    try:
+        try:
+            counts, missing, run_row, kept = _build(work_db, target, building, run, memory_limit)
+        except (OSError, duckdb.Error) as exc:
+            if _is_disk_full(exc):
+                raise DiskFullError(disk_space_message(target.parent, needed, free)) from exc
+            raise
+        with deferred_interrupts():
+            _commit(work_db, building, target, run_row)
+            if on_commit is not None:
+                on_commit()
+    finally:  # after a swap there is nothing left to remove
+        remove_stale_builds(target, work_db)
     return PublishReport(path=target, tables=counts, missing=missing, run_row=run_row, kept=sorted(kept))
-
-
-def previous_attached(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'previous'").fetchone()[0])
 
 
 def _swap(building: Path, target: Path) -> None:
