@@ -18,9 +18,11 @@
 --
 -- Scope: the settings are the defaults of config/kam.toml (the `settings`
 -- CTE below), with customer_unit = "group". The contract's row rules are not
--- applied, except that opportunities created after the as-of date are left
--- out (opportunities.created_date.not_future): on clean data validation
--- rejects nothing else that reaches a figure.
+-- applied, except the two that clean data generated for a later date breaks
+-- (an as-of date before the extract's end): invoice lines dated after D
+-- (invoice_lines.invoice_date.not_future; no figure reads them anyway) and
+-- opportunities created after D (opportunities.created_date.not_future) are
+-- left out. Data with other defects (--bad-rows) will disagree with the job.
 --
 -- Exactness (§S3): amounts stay DECIMAL, a line's amount × rate is kept to
 -- 8 decimals, sums are exact and each customer amount is rounded once to
