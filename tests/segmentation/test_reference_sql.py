@@ -67,8 +67,25 @@ def edge_cases() -> Extracts:
     data.account("CREDIT").sale("CREDIT", -50)
     # §S8 a lapsed customer with a wallet above every reference value (pr > 1: HIGH).
     data.account("OLD", wallet=10_000_000).sale("OLD", 1_000, IN_PRIOR)
+    # §S8/§S9 window boundaries of opportunities (D = 2025-06-30): OPEN closing on D does not count,
+    # closing on D + W does; LOST closing on D - W does not, the day after does (on a subsidiary).
+    data.account("OPPS", position=4).account("OPPS-SUB", "OPPS").sale("OPPS", 1_000)
+    data.opportunity("OPPS", "OPEN", 100, date(2025, 6, 30)).opportunity("OPPS", "OPEN", 200, date(2026, 6, 30))
+    data.opportunity("OPPS", "LOST", 30_000, date(2024, 6, 30))
+    data.opportunity("OPPS-SUB", "LOST", 25_000, date(2024, 7, 1))
+    # §S3 a rate row for the reporting currency is ignored; §S2 no current key account: no since date.
+    data.rate("EUR", "2025-06", 2.0)
+    data.account("NOKEY", key=False, since=date(2020, 1, 1)).sale("NOKEY", 10)
     # §S1 as-of 2025-02-28: the trailing window starts after 2024-02-29 (end-of-month rule).
     data.account("LEAP").sale("LEAP", 10, date(2024, 2, 29)).sale("LEAP", 20, date(2024, 3, 1))
+    return data
+
+
+def one_reference_customer() -> Extracts:
+    """§S8: a reference of one value (n - 1 = 0) gives pr 0, LOW, inside and outside the universe."""
+    data = Extracts()
+    data.account("ONLY", wallet=5_000).sale("ONLY", 1_000)
+    data.account("GONE", wallet=9_000).sale("GONE", 1_000, IN_PRIOR)
     return data
 
 
@@ -87,10 +104,16 @@ def write_landing(data: Extracts, root: Path) -> Path:
         ("edge_cases", AS_OF),
         ("edge_cases", date(2025, 6, 27)),
         ("edge_cases", date(2025, 2, 28)),
+        ("one_reference_customer", AS_OF),
     ],
 )
 def test_reference_sql_agrees_with_the_segmentation(tmp_path: Path, case: str, as_of: date) -> None:
-    data = {"worked_example": worked_example, "edge_cases": edge_cases}[case]()
+    cases = {
+        "worked_example": worked_example,
+        "edge_cases": edge_cases,
+        "one_reference_customer": one_reference_customer,
+    }
+    data = cases[case]()
     job = data.segments(SegmentationSettings(), as_of=as_of)  # the defaults, as baseline.sql
     reference, _ = run_baseline(write_landing(data, tmp_path / "landing"), "parquet", as_of)
     check = compare_frames(reference, job)
