@@ -12,6 +12,7 @@ import pytest
 
 from assets.definitions import defs
 from assets.nightly import JOB_NAME
+from bench.baseline import agrees, compare, describe, run_baseline
 from kam_pipeline.ingest.contract import EXTRACTS
 from kam_pipeline.ingest.dialect import CsvDialect
 from tools.sample_data import generate
@@ -67,6 +68,14 @@ def run_job_result(
 def read(warehouse: Path, sql: str) -> pl.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(sql).pl()
+
+
+def test_the_plain_sql_reference_agrees_with_the_job_on_every_column(default_run, landing: Path) -> None:
+    """bench/baseline.sql, written from docs/methodology.md, gives the job's customer_segments."""
+    reference, _ = run_baseline(landing, "csv", AS_OF)
+    check = compare(reference, default_run[0])
+    assert agrees(check), describe(check)
+    assert check["customers_baseline"] > 100 and check["columns_compared"] == 41
 
 
 def test_rerunning_an_as_of_date_gives_identical_marts(tmp_path: Path, landing: Path) -> None:
