@@ -24,8 +24,8 @@
 -- opportunities created after D (opportunities.created_date.not_future) are
 -- left out. Data with other defects (--bad-rows) will disagree with the job.
 --
--- Exactness (§S3): amounts stay DECIMAL, a line's amount × rate is kept to
--- 8 decimals, sums are exact and each customer amount is rounded once to
+-- Exactness (§S3): amounts stay DECIMAL, a line's amount × rate is exact
+-- (DECIMAL(38,4) × DECIMAL(18,8) = DECIMAL(38,12)), sums are exact and each customer amount is rounded once to
 -- cents, half to even (round_even). Thresholds are DECIMAL literals and both
 -- sides of a comparison are multiplied out ("before < 0.80 × total"), never
 -- compared through a float quotient. Ratios are DOUBLE.
@@ -110,8 +110,8 @@ fx AS (
 ),
 
 -- §S3 Lines dated in the prior or trailing window, or earlier (for the last
--- invoice date), converted to the reporting currency, amount × rate kept to
--- 8 decimals (widened first: DECIMAL(18,4) × DECIMAL(18,8) would stay 18 digits).
+-- invoice date), converted to the reporting currency, amount × rate exact
+-- (widened first: DECIMAL(18,4) × DECIMAL(18,8) would stay 18 digits).
 lines AS (
     SELECT
         line.erp_customer_id,
@@ -119,12 +119,12 @@ lines AS (
         line.document_type,
         line.cost_amount IS NOT NULL AS cost_known,
         CASE WHEN line.currency = settings.reporting_currency
-            THEN line.net_amount::DECIMAL(38, 8)
-            ELSE round_even(line.net_amount::DECIMAL(38, 4) * fx.rate_to_reporting, 8)
+            THEN line.net_amount::DECIMAL(38, 12)
+            ELSE line.net_amount::DECIMAL(38, 4) * fx.rate_to_reporting
         END AS net_eur,
         CASE WHEN line.currency = settings.reporting_currency
-            THEN line.cost_amount::DECIMAL(38, 8)
-            ELSE round_even(line.cost_amount::DECIMAL(38, 4) * fx.rate_to_reporting, 8)
+            THEN line.cost_amount::DECIMAL(38, 12)
+            ELSE line.cost_amount::DECIMAL(38, 4) * fx.rate_to_reporting
         END AS cost_eur
     FROM landing_invoice_lines AS line
     CROSS JOIN settings
@@ -226,8 +226,8 @@ opportunities AS (
         o.close_date,
         o.probability,
         CASE WHEN o.currency = settings.reporting_currency
-            THEN o.amount::DECIMAL(38, 8)
-            ELSE round_even(o.amount::DECIMAL(38, 4) * fx_as_of.rate_to_reporting, 8)
+            THEN o.amount::DECIMAL(38, 12)
+            ELSE o.amount::DECIMAL(38, 4) * fx_as_of.rate_to_reporting
         END AS amount_eur
     FROM landing_opportunities AS o
     CROSS JOIN settings

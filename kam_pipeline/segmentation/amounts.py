@@ -32,9 +32,20 @@ def _fx_month_key() -> pl.Expr:
     return pl.col("month").str.replace("-", "", literal=True).cast(pl.Int32)
 
 
+#: An amount (4 decimals) times a rate (8 decimals), kept exactly: Polars keeps the wider of the two
+#: scales of a product, so the amount is widened first (§S3).
+CONVERTED = pl.Decimal(38, 12)
+
+
 def _rate(reporting_currency: str) -> pl.Expr:
     """The joined rate, 1 for the reporting currency."""
     return pl.when(pl.col("currency") == reporting_currency).then(pl.lit(1, RATE)).otherwise(pl.col("_rate"))
+
+
+def _converted(amount: str, reporting_currency: str) -> pl.Expr:
+    """amount × rate, exact: a sum of lines and the same lines summed per day
+    first convert to the same figure (daily_totals)."""
+    return pl.col(amount).cast(CONVERTED) * _rate(reporting_currency)
 
 
 def line_amounts(lines: pl.LazyFrame, fx_rates: pl.DataFrame, reporting_currency: str) -> pl.LazyFrame:
@@ -53,8 +64,8 @@ def line_amounts(lines: pl.LazyFrame, fx_rates: pl.DataFrame, reporting_currency
         lines.with_columns(_fx_month=_month_key("invoice_date"))
         .join(rates, on=["currency", "_fx_month"], how="left")
         .with_columns(
-            net_amount_rc=pl.col("net_amount") * _rate(reporting_currency),
-            cost_amount_rc=pl.col("cost_amount") * _rate(reporting_currency),
+            net_amount_rc=_converted("net_amount", reporting_currency),
+            cost_amount_rc=_converted("cost_amount", reporting_currency),
         )
         .drop("_fx_month", "_rate")
     )
@@ -78,7 +89,7 @@ def opportunity_amounts(
     )
     return (
         opportunities.join(rates, on="currency", how="left")
-        .with_columns(amount_rc=pl.col("amount") * _rate(reporting_currency))
+        .with_columns(amount_rc=_converted("amount", reporting_currency))
         .drop("_rate")
     )
 

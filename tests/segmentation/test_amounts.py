@@ -69,3 +69,14 @@ def test_irrelevant_opportunities_need_no_rate(data) -> None:
     data.account("X").sale("X", 100)
     data.opportunity("X", "WON", 1000, date(2025, 5, 1), currency="USD")
     assert by_customer(data.segments(), "pipeline_weighted") == {"X": Decimal("0.00")}
+
+
+def test_amount_times_rate_is_exact_so_lines_and_their_daily_total_agree(data) -> None:
+    """0.5 CHF x 0.00000001 twice is 0.00000001, the same as 1.0 CHF converted once (a product
+    rounded to 8 decimals would give 0 per line); with EUR 0.005 the customer has 0.01, not 0.00."""
+    data.account("X").sale("X", 0.5, date(2025, 6, 5), currency="CHF").sale("X", 0.5, date(2025, 6, 5), currency="CHF")
+    data.sale("X", 0.005, date(2025, 6, 5)).rate("CHF", "2025-06", 0.00000001)
+    converted = line_amounts(data.frames()["lines"], frame("fx_rates", data.fx_rates), "EUR").collect()
+    chf = converted.filter(currency="CHF").get_column("net_amount_rc")
+    assert chf.to_list() == [Decimal("0.000000005"), Decimal("0.000000005")]
+    assert by_customer(data.segments(), "revenue_t12m") == {"X": Decimal("0.01")}

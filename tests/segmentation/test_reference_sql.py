@@ -38,10 +38,10 @@ def edge_cases() -> Extracts:
     data.rate("USD", "2025-06", 0.90).rate("GBP", "2024-12", 0.85).rate("GBP", "2025-05", 0.80)
     data.account("HALF-1").sale("HALF-1", 0.05, currency="USD")
     data.account("HALF-2").sale("HALF-2", 0.15, currency="USD", cost=0.05)
-    # §S3 a line's amount x rate is kept to 8 decimals before the exact sum: 0.0001 CHF x 0.99999999
-    # = 0.000099999999 -> 0.00010000, so 0.0149 + 0.0001 = 0.0150 -> 0.02 (0.01 without that rounding).
+    # §S3 a line's amount x rate is exact before the sum: 0.0001 CHF x 0.99999999 = 0.000099999999,
+    # so 0.0149 + 0.000099999999 = 0.014999999999 -> 0.01 (0.02 if the product were rounded to 8 decimals).
     data.rate("CHF", "2025-06", 0.99999999)
-    data.account("ROUND8").sale("ROUND8", 0.0149).sale("ROUND8", 0.0001, currency="CHF")
+    data.account("EXACT").sale("EXACT", 0.0149).sale("EXACT", 0.0001, currency="CHF")
     # §S7/§S9 growth exactly +10 % (GROWING), -15 % (DECLINING), -30 % (HIGH).
     for name, current in (("G10", 110), ("D15", 85), ("D30", 70)):
         data.account(name, position=3).sale(name, current).sale(name, 100, IN_PRIOR)
