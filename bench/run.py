@@ -1,8 +1,11 @@
 """Benchmark the nightly job on generated data against a plain DuckDB floor.
 
-    python -m bench.run [--lines 1e6,1e7,1e8] [--format parquet|csv] [--defects] [--keep] [--out bench/results]
+    python -m bench.run [--lines 1e6,1e7,1e8] [--entity-accounts 1e4,1e5,1e6] [--format parquet|csv]
+                        [--defects] [--keep] [--out bench/results]
 
-For each step size: generate the landing data (or reuse bench/data/landing/<params>/),
+Two axes: the invoice lines (`--lines`, at `--accounts` customers), then the
+customer base (`--entity-accounts` CRM accounts, with ERP customers and
+opportunities in proportion, at `--entity-lines` lines). For each step: generate the landing data (or reuse bench/data/landing/<params>/),
 run the baseline (bench/baseline.sql, a fresh process) and the floor (every
 invoice line read and stored once, bench/floor.py), run the full
 `kam_nightly` job in a fresh process as `kam-pipeline run` does (bench/job.py),
@@ -469,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep landing data and run folders in bench/data/")
     parser.add_argument("--out", type=Path, default=results.RESULTS, help="result folder (default bench/results)")
     parser.add_argument("--accounts", type=int, default=3000, help="CRM accounts of the generated data")
+    parser.add_argument("--entity-lines", type=lambda t: int(float(t)), default=10_000_000,
+                        help="invoice lines of the entity axis (default 1e7)")  # fmt: skip
+    parser.add_argument("--entity-accounts", type=parse_lines, default=[10_000, 100_000, 1_000_000],
+                        help="CRM accounts per step of the entity axis, comma-separated (default 1e4,1e5,1e6; "
+                        "ERP customers and opportunities follow in proportion); empty to skip")  # fmt: skip
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--as-of", default=DEFAULT_AS_OF)
     parser.add_argument("--instance", choices=("persistent", "ephemeral"), default="persistent",
@@ -494,8 +502,11 @@ def main(argv: list[str] | None = None) -> int:
         "git": results.git_state(),
         "steps": [],
     }
-    for lines in args.lines:
-        params = Params(lines, args.fmt, args.defects, args.accounts, args.seed, args.as_of)
+    # Two axes: invoice lines at a fixed customer base, then customers at a fixed number of lines.
+    sizes = [(lines, args.accounts) for lines in args.lines]
+    sizes += [(args.entity_lines, accounts) for accounts in args.entity_accounts]
+    for lines, accounts in sizes:
+        params = Params(lines, args.fmt, args.defects, accounts, args.seed, args.as_of)
         try:
             step = run_step(params, args)
         except RuntimeError as exc:  # not enough disk

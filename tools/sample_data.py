@@ -263,8 +263,8 @@ def generate(
     last. `defect_rate` (implies `bad_rows`) makes about that share of invoice
     lines bad per defect kind, for benchmarks; without it a handful of each.
     """
-    if not 50 <= accounts <= 800_000:
-        raise ValueError(f"accounts must be between 50 and 800,000 (ids have six digits), got {accounts}")
+    if not 50 <= accounts <= 2_000_000:
+        raise ValueError(f"accounts must be between 50 and 2,000,000, got {accounts}")
     if invoice_lines < 0:
         raise ValueError(f"invoice_lines must not be negative, got {invoice_lines}")
     if fmt not in ("csv", "parquet"):
