@@ -33,7 +33,7 @@ from assets.kam import (
 from assets.metadata import with_warehouse_metadata
 from assets.nightly import build_nightly_schedule, nightly_job
 from assets.publish import published_warehouse
-from assets.quality import quality_unmapped_customers
+from assets.quality import data_docs, quality_unmapped_customers
 from assets.report import kam_report
 from assets.resources import SettingsResource
 from assets.segmentation import customer_segments, segment_summary
@@ -70,7 +70,8 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *dg.map_asset_specs(
-                with_warehouse_metadata, [*STAGING_ASSETS, quality_unmapped_customers, published_warehouse, kam_report]
+                with_warehouse_metadata,
+                [*STAGING_ASSETS, quality_unmapped_customers, data_docs, published_warehouse, kam_report],
             ),
             *dg.map_asset_specs(mart_policy, MART_ASSETS),
         ],

@@ -1,6 +1,5 @@
-"""Quality: revenue the segmentation cannot see (unmapped ERP customers)."""
-
-from __future__ import annotations
+"""Quality: revenue the segmentation cannot see (unmapped ERP customers), and
+the Great Expectations Data Docs of the run's validations."""
 
 from collections.abc import Iterator
 
@@ -8,7 +7,10 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import markdown_table
+from assets.resources import SettingsResource
+from assets.staging import STAGING_ASSETS
 from assets.tables import Tables, warehouse_asset
+from kam_pipeline.ingest.expectations import build_data_docs
 from kam_pipeline.segmentation.unmapped import unmapped_customers
 
 UNMAPPED_CHECK = "unmapped_revenue_share"
@@ -60,4 +62,24 @@ def quality_unmapped_customers(
             "revenue_t12m": dg.MetadataValue.float(float(report.get_column("revenue_t12m").sum() or 0)),
             "customers": len(report.filter(pl.col("revenue_t12m") != 0)),
         },
+    )
+
+
+@dg.asset(
+    key=["reports", "data_docs"],
+    deps=[key for staging in STAGING_ASSETS for key in staging.keys],
+    group_name="quality",
+    kinds={"html"},
+    tags={"stage": "validate"},
+    description="Great Expectations Data Docs of the extracts this run validated, rendered once after every "
+    "staging asset (each rebuild renders every page, so one per extract cost a rebuild of the earlier ones). "
+    "The staging assets' checks link to them.",
+)
+def data_docs(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    index = build_data_docs(settings.resolved.run_data_docs_dir(context.run.run_id))
+    if index is None:
+        context.log.info("no extract was validated in this run: each links to the Data Docs of the run that did")
+        return dg.MaterializeResult(metadata={"validated_in_this_run": False})
+    return dg.MaterializeResult(
+        metadata={"validated_in_this_run": True, "data_docs": dg.MetadataValue.url(index.as_uri())}
     )

@@ -4,7 +4,8 @@ the landing sensor that starts the nightly job when extracts arrive.
 Each asset parses and validates its extract (kam_pipeline.ingest.staging), writes
 `staging.<extract>`, its rows of `quality.rejected_rows` and a
 `quality.reconciliation` row, runs the Great Expectations suite derived from
-the contract and reports one asset check per rule group. Structural problems
+the contract and reports one asset check per rule group (`reports/data_docs`
+renders the run's Data Docs once, after every staging asset). Structural problems
 fail the asset with a one-line message, so nothing downstream runs on them.
 """
 
@@ -171,7 +172,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
 
         validation = staged.reused or validate_with_suite(
             staged,
-            docs_dir=run.data_docs_dir / f"{run.as_of}_{run_id[:8]}",
+            docs_dir=run.run_data_docs_dir(run_id),
             run_id=run_id,
             max_rows=run.validation.ge_max_rows,
             sample_failures=run.validation.sample_failures,

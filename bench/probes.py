@@ -47,6 +47,7 @@ PROBES: tuple[tuple[str, str, str], ...] = (
     ("assets.segmentation", "build_customer_segments", "compute: build_customer_segments"),
     ("kam_pipeline.segmentation.segments", "customer_revenue", "compute: customer_revenue (scan of lines)"),
     ("assets.quality", "unmapped_customers", "compute: unmapped_customers (scan of lines)"),
+    ("assets.quality", "build_data_docs", "validate: Great Expectations Data Docs, once per run (build_data_docs)"),
     ("assets.publish", "publish", "publish: build file and swap (publish)"),
     ("kam_pipeline.warehouse.publish", "_copy_declared_tables", "publish: copy tables (_copy_declared_tables)"),
 )

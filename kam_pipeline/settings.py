@@ -363,6 +363,10 @@ class Settings(_Section):
         """Great Expectations Data Docs, one folder per run below it."""
         return self._beside_warehouse(self.paths.data_docs_dir, "reports/data_docs")
 
+    def run_data_docs_dir(self, run_id: str) -> Path:
+        """The Data Docs folder of one run: its validations and the step that renders them meet here."""
+        return self.data_docs_dir / f"{self.as_of}_{run_id[:8]}"
+
     @property
     def reports_dir(self) -> Path:
         """The static HTML reports, one per as-of date."""

@@ -23,6 +23,7 @@ EXPECTED_ASSETS = {
     "warehouse/published",
     "reports/kam_report",
     "quality/unmapped_customers",
+    "reports/data_docs",
     "marts/customer_segments",
     "marts/segment_summary",
     "marts/kam_candidates",

@@ -1,11 +1,14 @@
 """Materialise the real staging assets on a small landing directory."""
 
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import dagster as dg
 import duckdb
 
 from assets.publish import published_warehouse
+from assets.quality import data_docs
 from assets.staging import STAGING_ASSETS
 from kam_pipeline.ingest.contract import EXTRACTS
 
@@ -89,9 +92,15 @@ def _staging_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
 
 def test_a_rerun_on_unchanged_extracts_reuses_their_validation_and_tables(tmp_path: Path, tiny_landing: Path) -> None:
     resources = resources_for(tmp_path, tiny_landing)
-    first = dg.materialize([*STAGING_ASSETS, published_warehouse], resources=resources)
-    again = dg.materialize([*STAGING_ASSETS, published_warehouse], resources=resources)
+    selection = [*STAGING_ASSETS, data_docs, published_warehouse]
+    first = dg.materialize(selection, resources=resources)
+    again = dg.materialize(selection, resources=resources)
     assert first.success and again.success
+    docs = _staging_metadata(first)["reports/data_docs"]["data_docs"].value
+    assert _staging_metadata(first)["staging/invoice_lines"]["data_docs"].value == docs
+    index = Path(url2pathname(urlparse(docs).path)).read_text()
+    assert all(extract.name in index for extract in EXTRACTS if extract.name != "kam_overrides")  # no overrides file
+    assert _staging_metadata(again)["reports/data_docs"]["validated_in_this_run"].value is False
     lines = _staging_metadata(again)["staging/invoice_lines"]
     assert lines["validated_by_run"].value == first.run_id
     assert lines["dagster/row_count"].value == EXPECTED_ROWS["invoice_lines"]
@@ -99,7 +108,7 @@ def test_a_rerun_on_unchanged_extracts_reuses_their_validation_and_tables(tmp_pa
     assert "staging.invoice_lines" in published["carried_over_unchanged"].value
     november = tiny_landing / "erp" / "invoice_lines" / "2026-11.csv"
     november.write_text(november.read_text() + "I4,1,INVOICE,2026-11-05,C1,P1,1,5,1,EUR\n")
-    changed = dg.materialize([*STAGING_ASSETS, published_warehouse], resources=resources)
+    changed = dg.materialize(selection, resources=resources)
     lines = _staging_metadata(changed)["staging/invoice_lines"]
     assert lines["validated_by_run"].value == changed.run_id
     assert (

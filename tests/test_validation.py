@@ -2,6 +2,7 @@
 defect is quarantined with the right rule, nothing is lost, and the Great
 Expectations suite agrees with the quarantine."""
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import polars as pl
 import pytest
 
 from assets.staging import STAGING_ASSETS
-from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
-from kam_pipeline.ingest.contract.rules import UniqueKey
-from kam_pipeline.ingest.expectations import run_suite
+from kam_pipeline.ingest.contract import EXTRACTS, EXTRACTS_BY_NAME
+from kam_pipeline.ingest.contract.rules import References, RuleContext, UniqueKey
+from kam_pipeline.ingest.expectations import build_data_docs, data_docs_index, run_suite
+from kam_pipeline.ingest.parsing import parse_file
 from kam_pipeline.ingest.staging import check_sample, rule_context, stage_extract
+from kam_pipeline.ingest.validation import derived_columns
 from tools.sample_data import generate
 from tools.sample_defects import read_manifest
 
@@ -115,4 +118,72 @@ def test_great_expectations_agrees_with_the_quarantine(tmp_path: Path) -> None:
         compared += 1
     assert compared >= 8
     assert any(not o.success for o in outcomes)
-    assert (tmp_path / "docs" / "index.html").exists()
+    assert not data_docs_index(tmp_path / "docs").exists()  # rendered once per run, not per suite
+    assert build_data_docs(tmp_path / "docs") == data_docs_index(tmp_path / "docs")
+    assert "account_managers" in data_docs_index(tmp_path / "docs").read_text()
+
+
+@pytest.mark.parametrize("name", ["erp_customers", "invoice_lines", "opportunities"])
+def test_great_expectations_counts_the_reference_rules_like_the_quarantine(tmp_path: Path, name: str) -> None:
+    """References to other extracts are checked in one pass over all rows, so
+    GE's unexpected counts on the derived columns equal the quarantine's."""
+    landing = generate(tmp_path / "landing", **SIZE, bad_rows=True).out
+    accepted: dict[str, pl.DataFrame] = {}
+    for extract in EXTRACTS:
+        ctx = rule_context(extract, accepted, SIZE["as_of"], "EUR")
+        staged = stage_extract(extract, landing, ctx, tmp_path / "parsed" / extract.name)
+        accepted[extract.name] = staged.accepted.collect()
+        if extract.name == name:
+            break
+    outcomes = run_suite(
+        extract,
+        check_sample(extract, staged.parsed, None, staged.context),
+        staged.context,
+        docs_dir=tmp_path / "docs",
+        run_name="t",
+        sample_failures=5,
+    )
+    counts = dict(staged.rejected.group_by("rule").len().iter_rows())
+    references = [r.name for r in extract.rules if isinstance(r, References)]
+    checked = {o.rule: o for o in outcomes if o.rule in references}
+    assert set(checked) == set(references)
+    for rule, outcome in checked.items():
+        assert outcome.expectation == "expect_column_values_to_be_null"
+        assert outcome.unexpected_count == counts.get(rule, 0), outcome
+    assert any(counts.get(rule) for rule in references), "the sample data injects no reference defect"
+
+
+def _customers_rule() -> References:
+    return next(r for r in EXTRACTS_BY_NAME["erp_customers"].rules if isinstance(r, References))
+
+
+def _accounts(n: int) -> RuleContext:
+    return RuleContext(date(2026, 11, 28), "EUR", {"crm_accounts": pl.DataFrame({"key": [f"A{i}" for i in range(n)]})})
+
+
+def test_a_reference_expectation_does_not_embed_the_accepted_keys() -> None:
+    """GE copies an expectation's configuration many times per metric: its
+    size must not grow with the key set (issue 16)."""
+    rule = _customers_rule()
+    small, large = (json.dumps(rule.expectation(_accounts(n)).configuration.to_json_dict()) for n in (10, 10_000))
+    assert small == large
+    assert "A9" not in large
+
+
+def test_great_expectations_reports_the_unknown_keys_of_a_reference(tmp_path: Path) -> None:
+    extract = EXTRACTS_BY_NAME["erp_customers"]
+    customers = tmp_path / "customers.csv"
+    customers.write_text(
+        "erp_customer_id,crm_account_id,customer_name,country_code\n"
+        "C1,A1,Known,DE\nC2,NOPE-1,Unknown,DE\nC3,,Not mapped,DE\nC4,NOPE-2,Unknown,AT\nC5,NOPE-1,Again,AT\n"
+    )
+    rows = parse_file(extract, customers, "customers.csv").rows
+    ctx = _accounts(5)
+    rule = _customers_rule()
+    assert rows.filter(rule.violation(ctx)).get_column("erp_customer_id").to_list() == ["C2", "C4", "C5"]
+    outcomes = run_suite(
+        extract, derived_columns(extract, rows, ctx), ctx, docs_dir=tmp_path / "docs", run_name="t", sample_failures=5
+    )
+    outcome = next(o for o in outcomes if o.rule == rule.name)
+    assert (outcome.success, outcome.unexpected_count) == (False, 3)
+    assert sorted(outcome.sample) == ["NOPE-1", "NOPE-1", "NOPE-2"]

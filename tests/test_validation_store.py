@@ -97,3 +97,18 @@ def test_the_code_digest_covers_the_domain_and_the_dagster_layer() -> None:
     assert "assets/staging.py" in files
     assert "kam_pipeline/ingest/validation.py" in files
     assert "kam_pipeline/ingest/contract/rules.py" in files
+
+
+def test_a_validation_whose_data_docs_were_not_rendered_is_validated_again(tmp_path: Path) -> None:
+    """Data Docs are rendered after every staging asset: a run that stopped
+    before that must not leave a validation that links to nothing."""
+    landing, cache = _landing(tmp_path), tmp_path / "cache"
+    first = _stage(landing, cache)
+    index = tmp_path / "docs" / "index.html"
+    validation_store.save(
+        cache, validation_store.StoredValidation(first.fingerprint, first.rejected, [], index.as_uri(), "run-1")
+    )
+    assert _stage(landing, cache).reused is None
+    index.parent.mkdir()
+    index.write_text("<html></html>")
+    assert _stage(landing, cache).reused is not None

@@ -8,13 +8,17 @@ deterministic sample above that, drawn in kam_pipeline/ingest/staging.py): Great
 opinion, the per-rule evidence and the Data Docs, while the vectorised
 quarantine checks every row. Great Expectations is imported lazily because
 its import costs seconds.
+
+Validations only store their results in the context of their Data Docs
+folder; `build_data_docs` renders the site once, after the run's last
+validation: each rebuild renders every page, so one per extract cost a
+rebuild of all earlier extracts' pages too.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +43,15 @@ class ExpectationOutcome:
     rows_evaluated: int
 
 
-@cache
+#: The ephemeral context of each Data Docs folder that this process validated into.
+_CONTEXTS: dict[str, Any] = {}
+
+
 def _context(docs_dir: str) -> Any:
     """One ephemeral context per process and Data Docs folder, so that a
     run's validations accumulate in one Data Docs index."""
+    if docs_dir in _CONTEXTS:
+        return _CONTEXTS[docs_dir]
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -58,6 +67,7 @@ def _context(docs_dir: str) -> Any:
         },
     )
     context.data_sources.add_pandas("extracts")
+    _CONTEXTS[docs_dir] = context
     return context
 
 
@@ -78,8 +88,9 @@ def run_suite(
     sample_failures: int,
 ) -> list[ExpectationOutcome]:
     """Validate `frame` (parsed rows with derived check columns, already
-    sampled by the caller) against the extract's suite, update the Data Docs
-    and return one outcome per rule."""
+    sampled by the caller) against the extract's suite and return one outcome
+    per rule. The result joins the Data Docs of `docs_dir` when
+    `build_data_docs` renders them."""
     import great_expectations as gx
 
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +108,6 @@ def run_suite(
         gx.Checkpoint(
             name=name,
             validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[SITE])],
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample_failures},
         )
     )
@@ -131,3 +141,14 @@ def _plain(value: Any) -> Any:
 
 def data_docs_index(docs_dir: Path) -> Path:
     return docs_dir / "index.html"
+
+
+def build_data_docs(docs_dir: Path) -> Path | None:
+    """Render the Data Docs of every validation this process ran into
+    `docs_dir`, once; None when it ran none (every extract reused a stored
+    validation, whose Data Docs are those of the run that validated it)."""
+    context = _CONTEXTS.get(str(docs_dir))
+    if context is None:
+        return None
+    context.build_data_docs(site_names=[SITE])
+    return data_docs_index(docs_dir)

@@ -209,8 +209,9 @@ def reconciliation(staged: StagedExtract, rows_accepted: int, run_id: str, as_of
 def validate_with_suite(
     staged: StagedExtract, *, docs_dir: Path, run_id: str, max_rows: int | None, sample_failures: int
 ) -> StoredValidation:
-    """Run the extract's Great Expectations suite on the check sample, write
-    its Data Docs into `docs_dir`, and store the outcome with the quarantine
+    """Run the extract's Great Expectations suite on the check sample, into
+    the Data Docs of `docs_dir` (rendered once per run by
+    `expectations.build_data_docs`), and store the outcome with the quarantine
     for runs that see the same inputs (validation_store). An optional extract
     without files has nothing to validate: no outcomes, no Data Docs."""
     if not staged.parsed:

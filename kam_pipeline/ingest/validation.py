@@ -38,29 +38,31 @@ class ValidatedExtract:
     rejected: pl.DataFrame
 
 
-def _reference_keys(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
-    keyed = [r for r in extract.rules if isinstance(r, References) and r.key is not None]
-    return rows.with_columns([r.key_expr(ctx).alias(r.check_column) for r in keyed])
-
-
 def _has_hierarchy(extract: Extract) -> bool:
     return any(isinstance(r, AcyclicHierarchy) for r in extract.rules)
 
 
+def _with_hierarchy_problem(extract: Extract, rows: pl.DataFrame) -> pl.DataFrame:
+    """Add `_hierarchy_problem`, which the hierarchy rule evaluates."""
+    if not _has_hierarchy(extract):
+        return rows
+    groups = resolve_groups(rows).select(
+        "account_id",
+        # A missing parent is the parent-reference rule's finding, not this one's.
+        pl.when(pl.col("_hierarchy_problem") != PARENT_MISSING)
+        .then(pl.col("_hierarchy_problem"))
+        .alias("_hierarchy_problem"),
+    )
+    return rows.join(groups, on="account_id", how="left")
+
+
 def derived_columns(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
-    """Add the columns that rules (and Great Expectations) evaluate beyond the
-    contract's own: derived reference keys and the hierarchy problem."""
-    frame = _reference_keys(extract, rows, ctx)
-    if _has_hierarchy(extract):
-        groups = resolve_groups(frame).select(
-            "account_id",
-            # A missing parent is the parent-reference rule's finding, not this one's.
-            pl.when(pl.col("_hierarchy_problem") != PARENT_MISSING)
-            .then(pl.col("_hierarchy_problem"))
-            .alias("_hierarchy_problem"),
-        )
-        frame = frame.join(groups, on="account_id", how="left")
-    return frame
+    """Add the columns Great Expectations checks beyond the contract's own:
+    each reference rule's unknown keys (`References.unknown_key`, against
+    `ctx.keys`, which must hold the extract's own accepted keys when it refers
+    to itself) and the hierarchy problem."""
+    references = [r for r in extract.rules if isinstance(r, References)]
+    return _with_hierarchy_problem(extract, rows.with_columns([r.unknown_key(ctx) for r in references]))
 
 
 def _phase(rule: Rule, extract: Extract) -> int:
@@ -102,7 +104,7 @@ def validate_rows(
             if phase == 2:
                 own_keys = remaining.select(extract.key[0])
                 phase_ctx = RuleContext(ctx.as_of, ctx.reporting_currency, {**ctx.keys, extract.name: own_keys})
-            frame = derived_columns(extract, remaining, ctx) if phase == 3 else _reference_keys(extract, remaining, ctx)
+            frame = _with_hierarchy_problem(extract, remaining) if phase == 3 else remaining
             found = _violations(extract, frame, phase_rules, phase_ctx)
             rejected.append(found)
             if found.is_empty():

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import polars as pl
 
@@ -105,13 +107,23 @@ def fingerprint(extract: Extract, parsed: list[Path], ctx: RuleContext, settings
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def _rendered(data_docs: str) -> bool:
+    """Whether the Data Docs a stored validation links to exist (or it has
+    none). They are rendered after every staging asset (reports/data_docs):
+    a run that stopped before that left a validation that no page shows, so
+    it is validated again rather than reused with a dead link."""
+    return not data_docs or Path(url2pathname(urlparse(data_docs).path)).exists()
+
+
 def load(cache_dir: Path, fingerprint: str) -> StoredValidation | None:
-    """The stored validation of these inputs, if a run completed one."""
+    """The stored validation of these inputs, if a run completed one and its Data Docs."""
     rejected_path = cache_dir / FOLDER / f"{fingerprint}.parquet"
     outcome_path = cache_dir / FOLDER / f"{fingerprint}.json"
     if not (rejected_path.exists() and outcome_path.exists()):
         return None
     stored = json.loads(outcome_path.read_text(encoding="utf-8"))
+    if not _rendered(stored["data_docs"]):
+        return None
     return StoredValidation(
         fingerprint=fingerprint,
         rejected=pl.read_parquet(rejected_path),
