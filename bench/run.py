@@ -5,9 +5,9 @@
 
 Two axes: the invoice lines (`--lines`, at `--accounts` customers), then the
 customer base (`--entity-accounts` CRM accounts, with ERP customers and
-opportunities in proportion, at `--entity-lines` lines). For each step: generate the landing data (or reuse bench/data/landing/<params>/),
-run the baseline (bench/baseline.sql, a fresh process) and the floor (every
-invoice line read and stored once, bench/floor.py), run the full
+opportunities in proportion, at `--entity-lines` lines). For each step:
+generate the landing data (or reuse bench/data/landing/<params>/), run the
+baseline (bench/baseline.sql, a fresh process) and the floor (every invoice line read and stored once, bench/floor.py), run the full
 `kam_nightly` job in a fresh process as `kam-pipeline run` does (bench/job.py),
 then run it again on the same data, as-of date and warehouse (a rerun), and
 once more with the next day's as-of date (the next night when no extract
