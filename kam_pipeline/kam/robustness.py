@@ -42,6 +42,28 @@ def _top(keys: np.ndarray, take: int) -> np.ndarray:
     return chosen
 
 
+def _contenders(factors: np.ndarray, bonus: np.ndarray, take: int, settings: KamSettings) -> np.ndarray:
+    """Rows that can be among the `take` best under some variation.
+
+    A renormalised weight stays within [w × (1 − s)/(1 + s), w × (1 + s)/(1 − s)]
+    of its base w (s = robustness_spread), which bounds every customer's
+    score over all variations. A customer whose highest possible score is
+    below the `take`-th highest lowest possible score is out of every
+    variation's programme: its stability is 0, exactly as if evaluated, and
+    a million customers cost only their bounds (methodology §K5.7)."""
+    spread = settings.robustness_spread
+    if spread >= 1 or take >= len(factors):
+        return np.ones(len(factors), dtype=bool)
+    base = np.array(list(weights(settings).values()))
+    total = base.sum() or 1.0
+    low = factors * (100 * base * (1 - spread) / (1 + spread) / total)
+    high = factors * (100 * base * (1 + spread) / (1 - spread) / total)
+    lowest = np.minimum(low, high).sum(axis=1) + bonus
+    highest = np.maximum(low, high).sum(axis=1) + bonus
+    threshold = np.partition(lowest, len(lowest) - take)[len(lowest) - take]
+    return highest >= threshold - 0.02  # scores are rounded to cents of a point: keep a margin for it
+
+
 def _stability(pool: pl.DataFrame, seats: int, settings: KamSettings) -> np.ndarray:
     """Share of the weight variations in which each pool row is among the `seats` best."""
     draws = weight_draws(settings)
@@ -54,10 +76,12 @@ def _stability(pool: pl.DataFrame, seats: int, settings: KamSettings) -> np.ndar
     total = sum(weights(settings).values()) or 1.0
     # ties go to the lower customer id (rows are sorted by id): an integer key breaks them exactly
     order = (pool.height - np.arange(pool.height))[:, None]
+    rows = np.flatnonzero(_contenders(factors, bonus, take, settings))
+    factors, bonus, order = factors[rows], bonus[rows], order[rows]
     for first in range(0, draws.shape[1], BLOCK):
         scores = np.round(100 * factors @ draws[:, first : first + BLOCK] / total, 2) + bonus[:, None]
         keys = np.round(scores * 100).astype(np.int64) * (pool.height + 1) + order
-        counts += _top(keys, take).sum(axis=1)
+        counts[rows] += _top(keys, take).sum(axis=1)
     return counts / draws.shape[1]
 
 

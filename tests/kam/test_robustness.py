@@ -110,3 +110,31 @@ def test_points_add_up_to_the_score_and_name_what_held_a_customer_back(make_segm
         "; held back most by potential (30.00 of 60.00 points: revenue exceeds the CRM wallet of EUR 100.0 k)."
     )
     assert rows["A"]["points_to_cutoff"] == 0.0  # the last seat itself
+
+
+def test_only_contenders_are_evaluated_and_the_result_is_exact() -> None:
+    """The bounds of §K5.7 skip most of a large pool; stability equals a
+    brute-force evaluation of every variation for every customer."""
+    import numpy as np
+
+    from kam_pipeline.kam.robustness import _contenders, _stability
+
+    settings = KamSettings()
+    rng = np.random.default_rng(7)
+    n, seats = 3000, 15
+    factors = {f"factor_{name}": rng.beta(0.6, 3, n) for name in FACTORS}
+    pool = pl.DataFrame({**factors, "is_current_key_account": rng.random(n) < 0.01})
+
+    stability = _stability(pool, seats, settings)
+
+    matrix = pool.select(f"factor_{name}" for name in FACTORS).to_numpy()
+    bonus = np.where(pool.get_column("is_current_key_account").to_numpy(), settings.incumbent_bonus, 0.0)
+    total = sum(weights(settings).values())
+    brute = np.zeros(n)
+    for draw in weight_draws(settings).T:
+        scores = np.round(100 * matrix @ draw / total, 2) + bonus
+        ranked = sorted(range(n), key=lambda i: (-round(scores[i] * 100), i))
+        brute[ranked[:seats]] += 1
+    assert np.array_equal(stability, brute / settings.robustness_draws)
+    contenders = _contenders(matrix, bonus, seats, settings)
+    assert seats <= contenders.sum() < n / 10  # most of the pool is decided by its bounds
