@@ -25,7 +25,7 @@ from kam_pipeline.ingest.parsing import LandingFile, attach_raw
 from kam_pipeline.ingest.quarantine import empty_rejections
 from kam_pipeline.ingest.snapshot import check_unchanged
 from kam_pipeline.ingest.tables import RECONCILIATION
-from kam_pipeline.ingest.validation import derived_columns, later_copies, validate_rows
+from kam_pipeline.ingest.validation import derived_columns, later_copies, references_across_files, validate_rows
 from kam_pipeline.ingest.validation_store import StoredValidation, fingerprint, load, save
 
 
@@ -167,6 +167,7 @@ def stage_extract(
         rejected.append(validate_rows(extract, pl.read_parquet(path), ctx, keys_checked_elsewhere=several).rejected)
     if several:
         rejected.append(later_copies(extract, parsed, memory_limit))
+        rejected.append(references_across_files(extract, parsed, ctx))
     quarantine = pl.concat(rejected)
     full_ctx = ctx
     if any(isinstance(r, References) and r.target == extract.name for r in extract.rules):

@@ -92,9 +92,15 @@ def validate_rows(
 ) -> ValidatedExtract:
     """Split parsed rows into accepted rows and quarantine rows.
 
-    With `keys_checked_elsewhere`, unique-key rules are left to
-    `later_copies`, which sees every file of an extract at once."""
-    rules = [r for r in extract.all_rules() if not (keys_checked_elsewhere and isinstance(r, UniqueKey))]
+    With `keys_checked_elsewhere`, the rules that need every file of an
+    extract at once are left to the caller: unique keys (`later_copies`) and,
+    when the extract has no rule after phase 1, references to other extracts
+    (`references_across_files`)."""
+    rules = [
+        r
+        for r in extract.all_rules()
+        if not (keys_checked_elsewhere and (isinstance(r, UniqueKey) or _across(r, extract)))
+    ]
     remaining = rows
     rejected = [empty_rejections()]
     for phase in (1, 2, 3):
@@ -117,6 +123,31 @@ def validate_rows(
                 break  # self-references repeat: a rejected parent rejects its children in turn
     accepted = remaining.select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
     return ValidatedExtract(accepted=accepted, rejected=pl.concat(rejected))
+
+
+def _across(rule: Rule, extract: Extract) -> bool:
+    """A reference to another extract that is checked over every file at once:
+    the accepted keys are hashed once per run instead of once per file (12 s
+    of 1.2 M customer ids over 36 monthly files). Only where no rule of a
+    later phase depends on the rows it removes."""
+    later = any(_phase(r, extract) > 1 for r in extract.rules)
+    return isinstance(rule, References) and rule.target != extract.name and not later
+
+
+def references_across_files(extract: Extract, parsed: list[Path], ctx: RuleContext) -> pl.DataFrame:
+    """Quarantine rows of the references to other extracts over every parsed
+    file of `extract` at once (see `_across`); the same rows `validate_rows`
+    would find file by file."""
+    rules = [r for r in extract.rules if _across(r, extract)]
+    if not rules or not parsed:
+        return empty_rejections()
+    rows = pl.scan_parquet(parsed).select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
+    found = []
+    for rule in rules:
+        broken = rows.filter(rule.violation(ctx)).collect(engine="streaming")
+        if len(broken):
+            found.append(rule_rows(broken, extract, rule))
+    return pl.concat(found) if found else empty_rejections()
 
 
 def later_copies(extract: Extract, parsed: list[Path], memory_limit: str | None = None) -> pl.DataFrame:
