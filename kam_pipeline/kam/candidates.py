@@ -86,14 +86,15 @@ def _with_explanations(frame: pl.DataFrame, settings: KamSettings, currency: str
     needs = frame.select((_outside_ideal() | pl.col("marginal")).fill_null(False)).to_series()
     if not needs.any():
         return frame
-    explained = frame.filter(needs).select("customer_id", reason_body=_explained(settings, currency))
+    subset = frame.filter(needs)
+    subset = subset.with_columns(_held_back=held_back(subset, settings, currency))
+    explained = subset.select("customer_id", reason_body=_explained(pl.col("_held_back"), settings))
     return frame.update(explained, on="customer_id")
 
 
-def _explained(settings: KamSettings, currency: str) -> pl.Expr:
-    """The reason's body, plus what held an eligible customer outside the
-    ideal programme back and, for a marginal decision, how often it flips."""
-    why = held_back(settings, currency)
+def _explained(why: pl.Expr, settings: KamSettings) -> pl.Expr:
+    """The reason's body, plus `why` an eligible customer outside the ideal
+    programme was held back and, for a marginal decision, how often it flips."""
     outside = _outside_ideal() & why.is_not_null()
     body = pl.when(outside).then(pl.format("{}; {}", pl.col("reason_body"), why))
     body = body.otherwise(pl.col("reason_body"))
