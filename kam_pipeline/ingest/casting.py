@@ -26,9 +26,11 @@ from kam_pipeline.ingest.dialect import CsvDialect
 
 TRUE_TEXT = ("true", "1")
 FALSE_TEXT = ("false", "0")
-#: C0 control characters and DEL: never part of a name or a code.
-CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
-_CONTROLS = [chr(code) for code in range(32)] + ["\x7f"]
+#: C0 control characters and DEL: never part of a name or a code (`parse.text`), as
+#: code points, as strings for substring search, and as a regular expression.
+CONTROL_CODES = (*range(32), 127)
+_CONTROLS = [chr(code) for code in CONTROL_CODES]
+CONTROL_CHARACTERS = "[" + "".join(f"\\x{code:02x}" for code in CONTROL_CODES) + "]"
 #: The largest whole number a Float64 holds exactly.
 EXACT_FLOAT_INT = 2.0**53
 

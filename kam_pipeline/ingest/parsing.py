@@ -33,7 +33,7 @@ from kam_pipeline.ingest.quarantine import (
 from kam_pipeline.ingest.snapshot import FileState, check_unchanged, decode, read_bytes
 
 #: Every byte but the C0 controls and DEL: deleting them leaves a file's control bytes.
-_NOT_CONTROL = bytes(b for b in range(256) if b >= 32 and b != 127)
+_NOT_CONTROL = bytes(b for b in range(256) if b not in casting.CONTROL_CODES)
 
 
 @dataclass(frozen=True)
