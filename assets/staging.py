@@ -32,6 +32,7 @@ from kam_pipeline.ingest.staging import (
     referenced_extracts,
     rule_context,
     stage_extract,
+    staged_files,
     validate_with_suite,
 )
 from kam_pipeline.settings import SensorSettings
@@ -163,6 +164,8 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             staged.rejected.with_columns(run_id=pl.lit(run_id), as_of_date=pl.lit(run.as_of)),
             {"extract": extract.name},
         )
+        files = staged_files(staged, run_id)
+        tables.replace_rows("meta.staged_files", files, {"table_name": extract.table})
         rows_accepted = tables.stage_view(
             extract.staging_table, version=staged.fingerprint, parquet=staged.parsed, extract=extract.name
         )
@@ -185,7 +188,12 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 "rows_read": staged.rows_read,
                 "rows_accepted": rows_accepted,
                 "rows_rejected": staged.rows_rejected,
-                "files": dg.MetadataValue.json(staged.files),
+                "files": dg.MetadataValue.md(
+                    markdown_table(
+                        files.select("source_file", "rows_read", "rows_rejected", "parsed_by_run", "validated_by_run")
+                    )
+                ),
+                "files_validated_by_run": len(staged.revalidated),
                 "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5).collect())),
                 "files_parsed_from_cache": staged.cache_hits,
                 "validated_by_run": validation.run_id,

@@ -27,7 +27,7 @@ from kam_pipeline.warehouse.ddl import declaration
 from kam_pipeline.warehouse.invoice_days import invoice_days
 
 #: Rows of these tables are written by every staging asset (one extract's rows each).
-PER_EXTRACT_TABLES = ("quality.rejected_rows", "quality.reconciliation", database.VERSIONS)
+PER_EXTRACT_TABLES = ("quality.rejected_rows", "quality.reconciliation", database.VERSIONS, "meta.staged_files")
 #: Tables an asset writes beside its own, by the asset (table) that writes them.
 WRITTEN_WITH = {"marts.scenario_candidates": "marts.scenario_comparison"}
 #: The run log is written by the publish step (warehouse/published).

@@ -30,3 +30,23 @@ COMMENT ON COLUMN meta.table_versions.table_name IS 'Qualified table name, for e
 COMMENT ON COLUMN meta.table_versions.version IS 'Digest of the parsed files, rule context, settings and code its rows derive from (kam_pipeline/ingest/validation_store.py).';
 COMMENT ON COLUMN meta.table_versions.written_by_run IS 'The run that wrote the current rows.';
 COMMENT ON COLUMN meta.table_versions.row_count IS 'Rows of the table at that version.';
+
+CREATE TABLE meta.staged_files (
+    table_name       VARCHAR,
+    source_file      VARCHAR,
+    version          VARCHAR,
+    rows_read        BIGINT,
+    rows_rejected    BIGINT,
+    parsed_by_run    BOOLEAN,
+    validated_by_run BOOLEAN,
+    run_id           VARCHAR
+);
+COMMENT ON TABLE meta.staged_files IS 'The landing files each staging table is made of, as of the latest staging: a file whose version did not change keeps its published rows; only the rows of changed files are replaced.';
+COMMENT ON COLUMN meta.staged_files.table_name IS 'Staging table, for example staging.invoice_lines.';
+COMMENT ON COLUMN meta.staged_files.source_file IS 'Landing file, relative to the landing directory.';
+COMMENT ON COLUMN meta.staged_files.version IS 'Digest of the file''s parse and of its rows in quarantine: equal versions mean equal accepted rows.';
+COMMENT ON COLUMN meta.staged_files.rows_read IS 'Data rows in the file.';
+COMMENT ON COLUMN meta.staged_files.rows_rejected IS 'Distinct rows of the file in quarantine.';
+COMMENT ON COLUMN meta.staged_files.parsed_by_run IS 'True when this run parsed the file (else its stored parse was reused).';
+COMMENT ON COLUMN meta.staged_files.validated_by_run IS 'True when this run evaluated the file''s rules (else its stored outcome was reused).';
+COMMENT ON COLUMN meta.staged_files.run_id IS 'The run that staged the table.';

@@ -101,7 +101,7 @@ def test_great_expectations_agrees_with_the_quarantine(tmp_path: Path) -> None:
     staged = stage_extract(extract, landing, rule_context(extract, {}, SIZE["as_of"], "EUR"), tmp_path / "parsed")
     outcomes = run_suite(
         extract,
-        check_sample(extract, staged.parsed, None, staged.context),
+        check_sample(extract, staged.parses, None, staged.context, staged.cache_dir),
         staged.context,
         docs_dir=tmp_path / "docs",
         run_name="t",
@@ -137,7 +137,7 @@ def test_great_expectations_counts_the_reference_rules_like_the_quarantine(tmp_p
             break
     outcomes = run_suite(
         extract,
-        check_sample(extract, staged.parsed, None, staged.context),
+        check_sample(extract, staged.parses, None, staged.context, staged.cache_dir),
         staged.context,
         docs_dir=tmp_path / "docs",
         run_name="t",

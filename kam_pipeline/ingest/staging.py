@@ -6,6 +6,8 @@ frames; the Dagster asset decides where they are written.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,14 +21,19 @@ from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
 from kam_pipeline.ingest.dialect import CsvDialect
 from kam_pipeline.ingest.expectations import data_docs_index, run_suite
+from kam_pipeline.ingest.file_rules import validate_files
+from kam_pipeline.ingest.key_copies import ParsedFile, later_copies
 from kam_pipeline.ingest.landing import extract_files
-from kam_pipeline.ingest.parse_cache import parse_cached, prune
+from kam_pipeline.ingest.parse_cache import CachedParse, parse_cached, prune
 from kam_pipeline.ingest.parsing import LandingFile, attach_raw
 from kam_pipeline.ingest.quarantine import empty_rejections
 from kam_pipeline.ingest.snapshot import check_unchanged
 from kam_pipeline.ingest.tables import RECONCILIATION
-from kam_pipeline.ingest.validation import derived_columns, later_copies, references_across_files, validate_rows
-from kam_pipeline.ingest.validation_store import StoredValidation, fingerprint, load, save
+from kam_pipeline.ingest.validation import derived_columns, validate_rows
+from kam_pipeline.ingest.validation_store import StoredValidation, context_digest, fingerprint, load, save
+from kam_pipeline.warehouse.tables import STAGED_FILES
+
+SAMPLE_FOLDER = "sample"
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,7 @@ class StagedExtract:
 
     extract: Extract
     files: list[str]
-    parsed: list[Path]  # one Parquet file of parsed rows per landing file
+    parses: list[CachedParse]  # one per landing file: its parsed rows (a Parquet file) and parse rejections
     cache_dir: Path  # where the parses and the stored validations of the extract are kept
     rows_read: int
     rejected: pl.DataFrame
@@ -45,6 +52,11 @@ class StagedExtract:
     cache_hits: int
     fingerprint: str  # of everything the validation depends on (validation_store)
     reused: StoredValidation | None  # the stored validation of the same inputs, when there is one
+    revalidated: list[str]  # files whose rules were evaluated by this run (the others' outcomes were stored)
+
+    @property
+    def parsed(self) -> list[Path]:
+        return [p.rows_path for p in self.parses]
 
     @property
     def rows_rejected(self) -> int:
@@ -107,18 +119,42 @@ def rule_context(
     return RuleContext(as_of=as_of, reporting_currency=reporting_currency, keys=keys)
 
 
-def check_sample(extract: Extract, parsed: list[Path], rows: int | None, ctx: RuleContext) -> pl.DataFrame:
+def check_sample(
+    extract: Extract, parses: list[CachedParse], rows: int | None, ctx: RuleContext, cache_dir: Path
+) -> pl.DataFrame:
     """At most `rows` parsed rows with their derived columns, the same rows on
     every run (Great Expectations' share of the validation; the quarantine
-    checks every row). Every `k`-th row is taken while streaming, so millions
-    of rows are never loaded for it; the hierarchy needs every account."""
-    scan = pl.scan_parquet(parsed)
-    total = scan.select(pl.len()).collect().item()
-    if rows is not None and total > rows and not any(isinstance(r, AcyclicHierarchy) for r in extract.rules):
-        step = -(-total // rows)
-        scan = scan.with_row_index("_i").filter(pl.col("_i") % step == 0).drop("_i")
-    frame = derived_columns(extract, scan.collect(engine="streaming"), ctx)
+    checks every row). Every `step`-th row of each file is taken, `step` a
+    power of two that leaves between `rows` and twice as many, so a file that
+    grew by a day does not move the step; each file's share is kept in
+    `cache_dir` per parse and step, and a night where one file changed reads
+    only that file. The hierarchy needs every account."""
+    total = sum(p.rows_parsed for p in parses)
+    hierarchy = any(isinstance(r, AcyclicHierarchy) for r in extract.rules)
+    if rows is None or total <= rows or hierarchy:
+        frame = pl.scan_parquet([p.rows_path for p in parses]).collect(engine="streaming")
+    else:
+        step = 1 << int(math.log2(total / rows))
+        frame = pl.concat([_file_sample(p, step, cache_dir / SAMPLE_FOLDER) for p in parses])
+        wanted = {f"{p.rows_path.stem}-{step}.parquet" for p in parses}
+        for old in (cache_dir / SAMPLE_FOLDER).glob("*"):
+            if old.name not in wanted:
+                old.unlink(missing_ok=True)
+    frame = derived_columns(extract, frame, ctx)
     return frame if rows is None or len(frame) <= rows else frame.sample(n=rows, seed=0)
+
+
+def _file_sample(parse: CachedParse, step: int, folder: Path) -> pl.DataFrame:
+    """Every `step`-th parsed row of one file, stored for the next run."""
+    path = folder / f"{parse.rows_path.stem}-{step}.parquet"
+    if path.exists():
+        return pl.read_parquet(path)
+    sample = pl.scan_parquet(parse.rows_path).gather_every(step).collect(engine="streaming")
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    sample.write_parquet(partial)
+    partial.replace(path)
+    return sample
 
 
 def stage_extract(
@@ -154,20 +190,23 @@ def stage_extract(
             )
     rows_read = sum(c.rows_read for c in cached)
     parsed = [c.rows_path for c in cached]
-    key = fingerprint(extract, parsed, ctx, settings_digest)
+    context = context_digest(ctx, settings_digest)
+    key = fingerprint(extract, parsed, ctx.as_of, context)
     stored = load(cache_dir, key)
     hits = sum(c.hit for c in cached)
     if stored is not None:
         return StagedExtract(
-            extract, list(files), parsed, cache_dir, rows_read, stored.rejected, ctx, hits, key, reused=stored
+            extract, list(files), cached, cache_dir, rows_read, stored.rejected, ctx, hits, key, stored, []
         )
-    several = len(parsed) > 1
     rejected = [empty_rejections(), *[c.rejected for c in cached]]
-    for path in parsed:
-        rejected.append(validate_rows(extract, pl.read_parquet(path), ctx, keys_checked_elsewhere=several).rejected)
-    if several:
-        rejected.append(later_copies(extract, parsed, memory_limit))
-        rejected.append(references_across_files(extract, parsed, ctx))
+    if len(cached) > 1:
+        by_file, revalidated = validate_files(extract, cached, files, ctx, context, cache_dir)
+        rejected.append(by_file)
+        parsed_files = [ParsedFile(c.source_name, c.rows_path) for c in cached]
+        rejected.append(later_copies(extract, parsed_files, cache_dir, memory_limit))
+    else:
+        revalidated = [c.source_name for c in cached]
+        rejected += [validate_rows(extract, pl.read_parquet(path), ctx).rejected for path in parsed]
     quarantine = pl.concat(rejected)
     full_ctx = ctx
     if any(isinstance(r, References) and r.target == extract.name for r in extract.rules):
@@ -179,7 +218,7 @@ def stage_extract(
     return StagedExtract(
         extract=extract,
         files=list(files),
-        parsed=parsed,
+        parses=cached,
         cache_dir=cache_dir,
         rows_read=rows_read,
         rejected=quarantine,
@@ -187,6 +226,7 @@ def stage_extract(
         cache_hits=hits,
         fingerprint=key,
         reused=None,
+        revalidated=revalidated,
     )
 
 
@@ -207,6 +247,31 @@ def reconciliation(staged: StagedExtract, rows_accepted: int, run_id: str, as_of
     return RECONCILIATION.conform(row)
 
 
+def staged_files(staged: StagedExtract, run_id: str) -> pl.DataFrame:
+    """The extract's rows of meta.staged_files: per landing file, a version
+    that changes exactly when its accepted rows may (its parse, or its rows
+    in quarantine), which lets the publish replace only the rows of changed
+    files, and what this run did with the file."""
+    by_file = dict(staged.rejected.group_by("source_file").agg(pl.col("source_row").unique().sort()).iter_rows())
+    rows = []
+    for parse in staged.parses:
+        rejected = by_file.get(parse.source_name, [])
+        digest = hashlib.sha256(f"{parse.rows_path.stem}:{rejected}".encode()).hexdigest()[:32]
+        rows.append(
+            {
+                "table_name": staged.extract.table,
+                "source_file": parse.source_name,
+                "version": digest,
+                "rows_read": parse.rows_read,
+                "rows_rejected": len(rejected),
+                "parsed_by_run": not parse.hit,
+                "validated_by_run": parse.source_name in staged.revalidated,
+                "run_id": run_id,
+            }
+        )
+    return STAGED_FILES.conform(pl.DataFrame(rows, schema=STAGED_FILES.schema))
+
+
 def validate_with_suite(
     staged: StagedExtract, *, docs_dir: Path, run_id: str, max_rows: int | None, sample_failures: int
 ) -> StoredValidation:
@@ -221,7 +286,7 @@ def validate_with_suite(
         return validation
     outcomes = run_suite(
         staged.extract,
-        check_sample(staged.extract, staged.parsed, max_rows, staged.context),
+        check_sample(staged.extract, staged.parses, max_rows, staged.context, staged.cache_dir),
         staged.context,
         docs_dir=docs_dir,
         run_name=run_id[:8],

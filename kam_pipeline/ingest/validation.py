@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from kam_pipeline.ingest.contract import Extract
@@ -26,7 +25,6 @@ from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, Rule, RuleContext, UniqueKey
 from kam_pipeline.ingest.hierarchy import PARENT_MISSING, resolve_groups
 from kam_pipeline.ingest.quarantine import empty_rejections, rule_rows
-from kam_pipeline.sql_literals import file_list
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def validate_rows(
     """Split parsed rows into accepted rows and quarantine rows.
 
     With `keys_checked_elsewhere`, the rules that need every file of an
-    extract at once are left to the caller: unique keys (`later_copies`) and,
+    extract at once are left to the caller: unique keys (`key_copies`) and,
     when the extract has no rule after phase 1, references to other extracts
     (`references_across_files`)."""
     rules = [
@@ -148,36 +146,3 @@ def references_across_files(extract: Extract, parsed: list[Path], ctx: RuleConte
         if len(broken):
             found.append(rule_rows(broken, extract, rule))
     return pl.concat(found) if found else empty_rejections()
-
-
-def later_copies(extract: Extract, parsed: list[Path], memory_limit: str | None = None) -> pl.DataFrame:
-    """Quarantine rows for every copy of a key after its first occurrence
-    across all files of an extract (files in name order, rows in file order).
-
-    DuckDB does the grouping over the parsed Parquet files: it reads only the
-    key columns, spills to disk beyond `memory_limit`, and returns only the
-    repeated keys, so memory does not grow with the number of rows. It first
-    groups a 64-bit hash of the key (half the time of grouping the keys at
-    100 M lines), then compares the keys themselves only on rows whose hash
-    repeats, so a hash collision costs time, never a wrong rejection."""
-    found = [empty_rejections()]
-    files = file_list(parsed)
-    with duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {}) as con:
-        for rule in (r for r in extract.all_rules() if isinstance(r, UniqueKey)):
-            keys = ", ".join(rule.columns)
-            columns = ", ".join(dict.fromkeys([SOURCE_FILE, SOURCE_ROW, *rule.columns, *extract.key, rule.column]))
-            later = con.sql(
-                f"""
-                WITH candidates AS (
-                    SELECT hash({keys}) AS _h FROM read_parquet({files}) GROUP BY _h HAVING count(*) > 1
-                ),
-                rows AS (SELECT {columns} FROM read_parquet({files}) WHERE hash({keys}) IN (SELECT _h FROM candidates)),
-                repeated AS (SELECT {keys} FROM rows GROUP BY ALL HAVING count(*) > 1)
-                SELECT * FROM (
-                    SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {SOURCE_FILE}, {SOURCE_ROW}) AS _copy
-                    FROM rows SEMI JOIN repeated USING ({keys})
-                ) WHERE _copy > 1
-                """
-            ).pl()
-            found.append(rule_rows(later, extract, rule))
-    return pl.concat(found)

@@ -80,7 +80,7 @@ def _frame_digest(frame: pl.DataFrame) -> str:
     return hashlib.sha256(ordered.write_csv().encode()).hexdigest()
 
 
-def _as_of_seen(extract: Extract, parsed: list[Path], as_of: date) -> dict[str, str]:
+def as_of_seen(extract: Extract, parsed: list[Path], as_of: date) -> dict[str, str]:
     """Per as-of-dependent column: the as-of date, or the newest value when
     that is earlier (then no row is after either date, and the outcome is the
     same for every as-of date from the newest value on)."""
@@ -91,18 +91,29 @@ def _as_of_seen(extract: Extract, parsed: list[Path], as_of: date) -> dict[str, 
     return {c: str(as_of if n is None or as_of < n else n) for c, n in zip(columns, newest, strict=True)}
 
 
-def fingerprint(extract: Extract, parsed: list[Path], ctx: RuleContext, settings: str) -> str:
+def context_digest(ctx: RuleContext, settings: str) -> str:
+    """Everything besides the rows that a rule outcome depends on: the rule
+    context (reporting currency, accepted keys of the referenced extracts),
+    the serialised validation `settings` and the code; the as-of date enters
+    per file (`as_of_seen`)."""
+    parts = {
+        "reporting_currency": ctx.reporting_currency,
+        "keys": {name: _frame_digest(frame) for name, frame in sorted(ctx.keys.items())},
+        "settings": settings,
+        "code": code_digest(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def fingerprint(extract: Extract, parsed: list[Path], as_of: date, context: str) -> str:
     """Everything the quarantine and the suite results of `extract` depend on
     (module docstring). `parsed` are the parse-cache files, whose names are
-    their keys; `settings` is the serialised validation settings."""
+    their keys; `context` is the run's `context_digest`."""
     parts = {
         "extract": extract.name,
         "parsed": [p.name for p in parsed],
-        "reporting_currency": ctx.reporting_currency,
-        "keys": {name: _frame_digest(frame) for name, frame in sorted(ctx.keys.items())},
-        "as_of": _as_of_seen(extract, parsed, ctx.as_of),
-        "settings": settings,
-        "code": code_digest(),
+        "context": context,
+        "as_of": as_of_seen(extract, parsed, as_of),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 

@@ -41,3 +41,30 @@ TABLE_VERSIONS = Table(
         Column("row_count", pl.Int64, "Rows of the table at that version."),
     ),
 )
+
+
+STAGED_FILES = Table(
+    "meta.staged_files",
+    (
+        "The landing files each staging table is made of, as of the latest staging: a file whose version did "
+        "not change keeps its published rows; only the rows of changed files are replaced."
+    ),
+    columns=(
+        Column("table_name", pl.String, "Staging table, for example staging.invoice_lines."),
+        Column("source_file", pl.String, "Landing file, relative to the landing directory."),
+        Column(
+            "version",
+            pl.String,
+            "Digest of the file's parse and of its rows in quarantine: equal versions mean equal accepted rows.",
+        ),
+        Column("rows_read", pl.Int64, "Data rows in the file."),
+        Column("rows_rejected", pl.Int64, "Distinct rows of the file in quarantine."),
+        Column("parsed_by_run", pl.Boolean, "True when this run parsed the file (else its stored parse was reused)."),
+        Column(
+            "validated_by_run",
+            pl.Boolean,
+            "True when this run evaluated the file's rules (else its stored outcome was reused).",
+        ),
+        Column("run_id", pl.String, "The run that staged the table."),
+    ),
+)
