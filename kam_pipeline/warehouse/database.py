@@ -113,12 +113,6 @@ def latest_snapshot_before(con: duckdb.DuckDBPyConnection, table: str, as_of: ob
     ).pl()
 
 
-def table_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """The version `table` was last staged with (`stage_view`)."""
-    recorded = _recorded(con, table)
-    return recorded[0] if recorded and table_exists(con, table) else None
-
-
 def _recorded(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int] | None:
     if not table_exists(con, VERSIONS):
         return None

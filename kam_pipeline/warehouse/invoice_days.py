@@ -1,11 +1,14 @@
-"""The accepted invoice lines' daily totals, kept per version of the lines.
+"""The accepted invoice lines' daily totals, kept per landing file.
 
 The segmentation and the unmapped-revenue report read the invoice lines only
-through their daily totals (kam_pipeline.segmentation.daily_totals). The
-totals are computed once per version of `staging.invoice_lines`
-(meta.table_versions) from the parsed Parquet files minus the quarantine,
-and kept as Parquet in the working folder, so a run on unchanged lines, such
-as the next night's, does not read the lines at all.
+through their daily totals (kam_pipeline.segmentation.daily_totals). Each
+landing file's totals are computed once per version of the file
+(meta.staged_files: its parse and its rows in quarantine) from its parsed
+rows minus the quarantine, and kept as Parquet in the working folder. A run
+on unchanged lines, such as the next night's, does not read the lines at
+all; a night where the current month's file grew reads that file only.
+Every figure the totals feed is a sum, an `any` or a `max` over the rows, so
+the files' totals are read side by side, never merged.
 """
 
 from __future__ import annotations
@@ -16,39 +19,53 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from kam_pipeline.ingest.contract.extracts import INVOICE_LINES
+from kam_pipeline.ingest.contract.extracts import INVOICE_LINES, SOURCE_FILE
 from kam_pipeline.ingest.staging import accepted_rows
 from kam_pipeline.segmentation.daily_totals import daily_totals
 from kam_pipeline.settings import Settings
-from kam_pipeline.warehouse.database import table_version
+from kam_pipeline.warehouse.database import table_exists
+
+FOLDER = "invoice_days"
 
 
-def _accepted_lines(con: duckdb.DuckDBPyConnection, parsed_dir: Path) -> pl.LazyFrame:
-    """The accepted invoice lines of the latest staging: a lazy scan of the
-    parsed files minus their rows in quality.rejected_rows."""
-    rejected = con.sql(
+def _rejected(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql(
         "SELECT source_file, source_row FROM quality.rejected_rows WHERE extract = $extract",
         params={"extract": INVOICE_LINES.name},
     ).pl()
-    return accepted_rows(INVOICE_LINES, sorted(parsed_dir.glob("*.parquet")), rejected)
+
+
+def _staged_files(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Landing file -> version of the latest staging of the invoice lines."""
+    if not table_exists(con, "meta.staged_files"):
+        return {}
+    rows = con.execute(
+        "SELECT source_file, version FROM meta.staged_files WHERE table_name = ?", [INVOICE_LINES.table]
+    ).fetchall()
+    return dict(rows)
 
 
 def invoice_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.LazyFrame:
-    """The daily totals of the current staging.invoice_lines, computed once
-    per table version (written to a temporary name and renamed, so a reader
-    never sees half a file)."""
-    lines = lambda: _accepted_lines(con, settings.parsed_dir(INVOICE_LINES.name))  # noqa: E731
-    version = table_version(con, INVOICE_LINES.table)
-    if version is None:  # a table written without a version: nothing to key the totals by
-        return daily_totals(lines())
-    cache_dir = settings.work_dir / "invoice_days"
-    path = cache_dir / f"{version}.parquet"
-    if not path.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cache_dir / f"{version}.{os.getpid()}.partial"
-        daily_totals(lines()).sink_parquet(partial)
-        partial.replace(path)
-        for old in cache_dir.iterdir():  # totals of older versions, and partial files of killed runs
-            if not old.name.startswith(version):
-                old.unlink(missing_ok=True)
-    return pl.scan_parquet(path)
+    """The daily totals of the current staging.invoice_lines: one stored
+    Parquet file per landing file and version, each written under a
+    temporary name and renamed (a reader never sees half a file)."""
+    parsed = sorted(settings.parsed_dir(INVOICE_LINES.name).glob("*.parquet"))
+    files = _staged_files(con)
+    if not files:  # lines staged without a record of their files: nothing to key the totals by
+        return daily_totals(accepted_rows(INVOICE_LINES, parsed, _rejected(con)))
+    folder = settings.work_dir / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = {name: folder / f"{version}.parquet" for name, version in files.items()}
+    missing = [name for name, path in stored.items() if not path.exists()]
+    if missing:
+        rejected = _rejected(con)
+        for name in missing:
+            lines = accepted_rows(INVOICE_LINES, parsed, rejected.filter(pl.col("source_file") == name))
+            partial = folder / f"{stored[name].stem}.{os.getpid()}.partial"
+            daily_totals(lines.filter(pl.col(SOURCE_FILE) == name)).sink_parquet(partial)
+            partial.replace(stored[name])
+    wanted = {path.name for path in stored.values()}
+    for old in folder.iterdir():  # totals of older versions, and partial files of killed runs
+        if old.name not in wanted:
+            old.unlink(missing_ok=True)
+    return pl.scan_parquet(sorted(stored.values(), key=Path.as_posix))
