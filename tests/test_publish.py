@@ -113,6 +113,62 @@ def test_an_unchanged_table_is_carried_over_and_a_changed_one_rewritten(tmp_path
     assert [r[0] for r in _rates(target)] == ["GBP", "USD"]
 
 
+def _set_files(work: Path, versions: dict[str, str]) -> None:
+    """Record staging.fx_rates' landing files as the staging step does (meta.staged_files)."""
+    with warehouse.connect(work) as con:
+        con.execute(
+            "CREATE OR REPLACE TABLE meta.staged_files (table_name VARCHAR, source_file VARCHAR, version VARCHAR, "
+            "rows_read BIGINT, rows_rejected BIGINT, parsed_by_run BOOLEAN, validated_by_run BOOLEAN, run_id VARCHAR)"
+        )
+        for name, version in versions.items():
+            con.execute(
+                "INSERT INTO meta.staged_files VALUES ('staging.fx_rates', ?, ?, 1, 0, true, true, 'r')",
+                [name, version],
+            )
+
+
+def test_a_table_whose_files_changed_in_part_gets_only_those_files_rows_replaced(tmp_path: Path) -> None:
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    with warehouse.connect(work) as con:
+        con.execute("INSERT INTO staging.fx_rates VALUES ('g.csv', 1, 'GBP', '2026-01', 1.1)")
+    _set_files(work, {"f.csv": "f1", "g.csv": "g1"})
+    _set_version(work, "v1")
+    publish(work, target, _run("run-1"))
+    with warehouse.connect(work) as con:  # g.csv grew, h.csv arrived, f.csv did not change
+        con.execute(
+            "INSERT INTO staging.fx_rates VALUES ('g.csv', 2, 'SEK', '2026-01', 0.09), "
+            "('h.csv', 1, 'NOK', '2026-01', 0.08)"
+        )
+    _set_files(work, {"f.csv": "f1", "g.csv": "g2", "h.csv": "h1"})
+    _set_version(work, "v2")
+    refreshed = publish(work, target, _run("run-2"))
+    assert refreshed.refreshed == {"staging.fx_rates": 2} and refreshed.kept == []
+    assert [r[0] for r in _rates(target)] == ["GBP", "NOK", "SEK", "USD"]
+    with warehouse.connect(work) as con:  # f.csv was removed
+        con.execute("DELETE FROM staging.fx_rates WHERE _source_file = 'f.csv'")
+    _set_files(work, {"g.csv": "g2", "h.csv": "h1"})
+    _set_version(work, "v3")
+    assert publish(work, target, _run("run-3")).refreshed == {"staging.fx_rates": 0}
+    assert [r[0] for r in _rates(target)] == ["GBP", "NOK", "SEK"]
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT version FROM meta.table_versions").fetchall() == [("v3",)]
+
+
+def test_a_refresh_that_would_not_give_the_working_rows_fills_the_table_afresh(tmp_path: Path) -> None:
+    """A file version that did not change although its rows did (which the
+    staging step never records) cannot leave the published table wrong: the
+    row count no longer matches, and the table is filled from the working database."""
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _set_files(work, {"f.csv": "f1"})
+    _set_version(work, "v1")
+    publish(work, target, _run("run-1"))
+    with warehouse.connect(work) as con:
+        con.execute("INSERT INTO staging.fx_rates VALUES ('f.csv', 2, 'GBP', '2026-01', 1.1)")
+    _set_version(work, "v2")
+    assert publish(work, target, _run("run-2")).refreshed == {"staging.fx_rates": 0}
+    assert [r[0] for r in _rates(target)] == ["GBP", "USD"]
+
+
 def test_a_published_table_whose_rows_changed_is_not_carried_over(tmp_path: Path) -> None:
     work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
     _set_version(work, "v1")

@@ -19,7 +19,9 @@ from pathlib import Path
 import duckdb
 
 #: Columns that differ between two runs on the same data by design.
-RUN_COLUMNS = frozenset({"run_id", "started_at", "finished_at", "written_by_run", "version", "validated_by_run"})
+RUN_COLUMNS = frozenset(
+    {"run_id", "started_at", "finished_at", "written_by_run", "version", "validated_by_run", "parsed_by_run"}
+)
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:

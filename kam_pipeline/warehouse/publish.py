@@ -14,7 +14,11 @@ read-write) cannot stop the publish: the run log and what the last publish
 holds are kept in the working database. When a large table did not change
 since the last publish (same version in meta.table_versions), the new file
 starts as a byte copy of the published one and only the other tables are
-refilled, which makes a rerun on unchanged extracts cheap.
+refilled, which makes a rerun on unchanged extracts cheap. A staging table
+whose landing files changed only in part (meta.staged_files: a version per
+file) is carried over too, and only the rows of the changed files are
+deleted and inserted again: a night where the current month's file grew
+writes that month's lines, not every line.
 docs/publishing.md describes the limits.
 """
 
@@ -27,13 +31,14 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from kam_pipeline.ingest.contract.extracts import SOURCE_FILE
 from kam_pipeline.sql_literals import literal
 from kam_pipeline.table_spec import SchemaMismatchError, mismatches
 from kam_pipeline.warehouse import database, schema
@@ -43,6 +48,7 @@ BUILDING_SUFFIX = ".building"
 #: Working-database table (not published): the file the last publish swapped in,
 #: by identity, and the table versions it holds.
 LAST_PUBLISH = "meta.last_publish"
+STAGED_FILES = "meta.staged_files"
 
 
 class DiskFullError(OSError):
@@ -66,6 +72,7 @@ class PublishReport:
     missing: list[str]  # declared tables the working database did not have (published empty)
     run_row: dict[str, object]  # this run's meta.runs row, for the working database's run log
     kept: list[str]  # tables carried over unchanged from the previous file
+    refreshed: dict[str, int]  # tables carried over with the rows of this many landing files replaced
 
 
 def _building_path(target: Path, run_id: str) -> Path:
@@ -177,45 +184,112 @@ def _last_publish(con: duckdb.DuckDBPyConnection, source: str | None) -> dict[st
     return rows.row(0, named=True) if len(rows) else None
 
 
+@dataclass(frozen=True)
+class Refresh:
+    """A staging table carried over with the previous file whose rows of some
+    landing files changed: those rows are deleted and inserted again."""
+
+    delete: tuple[str, ...]  # landing files whose published rows go
+    insert: tuple[str, ...]  # landing files whose rows come from the working database
+
+
+@dataclass(frozen=True)
+class CarryOver:
+    """What the byte copy of the previous file gives the new one."""
+
+    kept: frozenset[str] = frozenset()  # tables that hold the same rows
+    refresh: dict[str, Refresh] = field(default_factory=dict)  # tables refreshed file by file
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return self.kept | frozenset(self.refresh)
+
+
+def _staged_files(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str, str]]:
+    """Staging table -> {landing file: version} recorded in `source`'s meta.staged_files."""
+    if not database.table_exists(con, STAGED_FILES, source):
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for table, name, version in con.execute(
+        f"SELECT table_name, source_file, version FROM {_in(source, STAGED_FILES)}"
+    ).fetchall():
+        found.setdefault(table, {})[name] = version
+    return found
+
+
 def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
-    """Tables worth carrying over from the published file as they are, judged
-    from the working database's record of the last publish (the published file
-    itself is never opened: a BI client may hold it): the file is still the
-    one that publish wrote (same inode, size and modification time), it was
-    built from the same sql/ declarations, and the table has the same version
-    and row count in the working database as in that publish. The byte copy is
-    checked again before use (`_carried_over`)."""
+    """Tables worth carrying over from the published file, judged from the
+    working database's record of the last publish (the published file itself
+    is never opened: a BI client may hold it): the file is still the one that
+    publish wrote (same inode, size and modification time) and was built from
+    the same sql/ declarations, and the table either has the same version and
+    row count in the working database as in that publish, or is made of
+    landing files (meta.staged_files), so only the rows of the files that
+    changed need to be replaced. The byte copy is checked again before use
+    (`_carried_over`)."""
     if not target.exists() or not work_db.exists():
         return frozenset()
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
         last = _last_publish(con, "work")
         work = _versions(con, "work")
+        by_file = _staged_files(con, "work")
     if last is None or (last["file_ino"], last["file_size"], last["file_mtime_ns"]) != _identity(target):
         return frozenset()
     if last["schema_digest"] != _schema_digest():
         return frozenset()
     published = {table: tuple(value) for table, value in json.loads(last["table_versions"]).items()}
-    return frozenset(t for t, v in work.items() if published.get(t) == v and t in schema.declared_tables())
+    same = {t for t, v in work.items() if published.get(t) == v}
+    return frozenset(t for t in same | set(by_file) if t in schema.declared_tables())
 
 
-def _carried_over(copy: Path, work_db: Path, candidates: frozenset[str]) -> frozenset[str]:
+def _refresh(table: str, copied: dict[str, str], work: dict[str, str]) -> Refresh:
+    return Refresh(
+        delete=tuple(sorted(f for f, v in copied.items() if work.get(f) != v)),
+        insert=tuple(sorted(f for f, v in work.items() if copied.get(f) != v)),
+    )
+
+
+def _carried_over(copy: Path, work_db: Path, candidates: frozenset[str]) -> CarryOver:
     """Of `candidates`, the tables the byte copy of the published file really
-    holds at the working database's version and row count, if the copy has
-    exactly the declared schema; else none (a client wrote to the file, even
-    while it was copied)."""
+    holds at the working database's version and row count (kept), and the
+    staging tables it holds complete at its own version, with the landing
+    files whose rows differ (refreshed), if the copy has exactly the declared
+    schema; else none (a client wrote to the file, even while it was copied)."""
     try:
         with duckdb.connect() as con:
             con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
             con.execute(f"ATTACH {literal(copy)} AS copy (READ_ONLY)")
             columns, tables = schema.database_schema(con, "copy")
             if set(columns) | set(tables) != schema.declared_schema():
-                return frozenset()
+                return CarryOver()
             work, copied = _versions(con, "work"), _versions(con, "copy")
-            same = [t for t in candidates if copied.get(t) == work.get(t)]
-            return frozenset(t for t in same if database.count_rows(con, f"copy.{t}") == work[t][1])
+            complete = {t for t in candidates if t in copied and database.count_rows(con, f"copy.{t}") == copied[t][1]}
+            kept = frozenset(t for t in complete if copied[t] == work.get(t))
+            work_files, copied_files = _staged_files(con, "work"), _staged_files(con, "copy")
+            refresh = {
+                t: _refresh(t, copied_files[t], work_files[t])
+                for t in sorted(complete - kept)
+                if t in work_files and t in copied_files and t in work
+            }
+            return CarryOver(kept, refresh)
     except duckdb.Error:  # a torn copy: build afresh
-        return frozenset()
+        return CarryOver()
+
+
+def _refresh_rows(con: duckdb.DuckDBPyConnection, table: str, refresh: Refresh, expected: int) -> None:
+    """Replace the rows of the changed landing files of `table` (carried over
+    with the previous file) with the working database's; if the result does
+    not have the working table's row count, fill the table afresh."""
+    names = ", ".join(c.name for c in schema.declared_tables()[table])
+    con.execute(f"DELETE FROM {table} WHERE {SOURCE_FILE} IN (SELECT unnest(?))", [list(refresh.delete)])
+    con.execute(
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table} WHERE {SOURCE_FILE} IN (SELECT unnest(?))",
+        [list(refresh.insert)],
+    )
+    if database.count_rows(con, table) != expected:
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table}")
 
 
 def _empty_all_but(con: duckdb.DuckDBPyConnection, kept: frozenset[str]) -> None:
@@ -254,24 +328,28 @@ def _record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str
 
 def _build(
     work_db: Path, target: Path, building: Path, run: RunRecord, memory_limit: str | None
-) -> tuple[dict[str, int], list[str], dict[str, object], frozenset[str]]:
+) -> tuple[dict[str, int], list[str], dict[str, object], CarryOver]:
     """Write the complete new warehouse into `building`: a byte copy of the
-    published file when large tables can be carried over, else empty."""
-    candidates, kept = reusable_tables(work_db, target), frozenset()
+    published file when large tables can be carried over (whole, or refreshed
+    file by file), else empty."""
+    candidates, carry = reusable_tables(work_db, target), CarryOver()
     if candidates:
         shutil.copyfile(target, building)  # a plain read: no DuckDB lock on the published file
-        kept = _carried_over(building, work_db, candidates)
-        if not kept:
+        carry = _carried_over(building, work_db, candidates)
+        if not carry.tables:
             building.unlink()
     con = duckdb.connect(str(building), config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
         con.execute("BEGIN TRANSACTION")
-        if kept:
-            _empty_all_but(con, kept)
+        if carry.tables:
+            _empty_all_but(con, carry.tables)
+            work = _versions(con, "work")
+            for table, refresh in carry.refresh.items():
+                _refresh_rows(con, table, refresh, work[table][1])
         else:
             schema.create_tables(con)
-        counts, missing = _copy_declared_tables(con, kept)
+        counts, missing = _copy_declared_tables(con, carry.tables)
         run_row = _record_run(con, run, counts)
         schema.create_views(con)
         con.execute("COMMIT")
@@ -280,7 +358,7 @@ def _build(
     finally:
         con.close()
     fsync(building)
-    return counts, missing, run_row, kept
+    return counts, missing, run_row, carry
 
 
 def _commit(work_db: Path, building: Path, target: Path, run_row: dict[str, object]) -> None:
@@ -360,7 +438,7 @@ def publish(
         raise DiskFullError(problem)
     try:
         try:
-            counts, missing, run_row, kept = _build(work_db, target, building, run, memory_limit)
+            counts, missing, run_row, carry = _build(work_db, target, building, run, memory_limit)
         except (OSError, duckdb.Error) as exc:
             if _is_disk_full(exc):
                 raise DiskFullError(disk_space_message(target.parent, needed, free)) from exc
@@ -371,7 +449,10 @@ def publish(
                 on_commit()
     finally:  # after a swap there is nothing left to remove
         remove_stale_builds(target, work_db)
-    return PublishReport(path=target, tables=counts, missing=missing, run_row=run_row, kept=sorted(kept))
+    refreshed = {table: len(r.insert) for table, r in carry.refresh.items()}
+    return PublishReport(
+        path=target, tables=counts, missing=missing, run_row=run_row, kept=sorted(carry.kept), refreshed=refreshed
+    )
 
 
 def _swap(building: Path, target: Path) -> None:
