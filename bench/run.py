@@ -11,7 +11,9 @@ process) and the floor (every invoice line read and stored once, bench/floor.py)
 the full `kam_nightly` job in a fresh process as `kam-pipeline run` does (bench/job.py),
 then run it again on the same data, as-of date and warehouse (a rerun), and once more
 with the next day's as-of date (the next night when no extract changed: issue 7's
-"nightly rerun"). Prints wall time, CPU seconds, invoice lines per second and peak
+"nightly rerun"), and once more after the newest month's file grew by `--grow` of its
+lines (bench/grow.py, on a hard-linked copy of the landing: the night that costs what
+changed, issue 16). Prints wall time, CPU seconds, invoice lines per second and peak
 memory (RSS of the process tree, sampled every 50 ms) per stage and in total, next to
 the previous result with the same parameters, and writes everything to
 bench/results/<UTC time>-<format>.json. A run whose process tree exceeds
@@ -40,6 +42,7 @@ import psutil
 
 from bench import results
 from bench.baseline import agrees, compare, describe
+from bench.grow import grow
 from bench.landing import DATA, GIB, Params, ensure_landing, folder_bytes
 from bench.probes import PARQUET_WRITE
 from bench.sampling import TreeSampler
@@ -311,6 +314,13 @@ def run_step(params: Params, args: argparse.Namespace) -> dict[str, Any]:
             say(f"[{params.name}] nightly job, next night (as-of {next_day}) on the same data")
             step["next_night"] = run_job(run_dir, landing.path, params, "next_night", args, as_of=next_day)
             step["next_night_to_first"] = step["next_night"]["wall_seconds"] / step["first_run"]["wall_seconds"]
+            grown = run_dir / "landing_grown"
+            shutil.copytree(landing.path, grown, copy_function=os.link)  # grow() replaces the file it changes
+            path, added = grow(grown, args.grow)
+            say(f"[{params.name}] nightly job, {path.name} grew by {added:,} lines")
+            step["grown_night"] = run_job(run_dir, grown, params, "grown_night", args, as_of=next_day)
+            step["grown_lines"] = added
+            step["grown_night_to_next_night"] = step["grown_night"]["wall_seconds"] / step["next_night"]["wall_seconds"]
     finally:
         if args.keep:
             step["run_dir"] = str(run_dir.relative_to(REPO))
@@ -363,6 +373,8 @@ def _rows(step: dict[str, Any]) -> list[tuple[str, dict[str, Any] | None, dict[s
         rows.append(("TOTAL rerun, same as-of", _total(step["rerun"]), _total(prev.get("rerun") or {})))
     if step.get("next_night"):
         rows.append(("TOTAL next night, as-of +1", _total(step["next_night"]), _total(prev.get("next_night") or {})))
+    if step.get("grown_night"):
+        rows.append(("TOTAL night, one file grew", _total(step["grown_night"]), _total(prev.get("grown_night") or {})))
     if step.get("baseline"):
         base, prev_base = step["baseline"], prev.get("baseline") or {}
         rows.append(("baseline (DuckDB SQL)", _total(base), _total(prev_base)))
@@ -423,6 +435,11 @@ def print_step(step: dict[str, Any]) -> None:
         print(f"rerun on the same as-of date / first run: {step['rerun_to_first']:.2f}")
     if "next_night_to_first" in step:
         print(f"next night (as-of +1 day, no extract changed) / first run: {step['next_night_to_first']:.2f}")
+    if "grown_night_to_next_night" in step:
+        print(
+            f"night where the newest month grew by {step['grown_lines']:,} lines / next night: "
+            f"{step['grown_night_to_next_night']:.2f}"
+        )
     if "job_to_baseline" in step:
         print(
             f"job / baseline (wall; the reference SQL of the whole segmentation): {step['job_to_baseline']:.1f}x "
@@ -435,7 +452,8 @@ def print_step(step: dict[str, Any]) -> None:
         print(describe(check))
         if step["params"]["defect_rate"] and not agrees(check):
             print("  (expected with --defects: the baseline validates nothing)")
-    for label, figures in (("first run", first), ("next night", step.get("next_night") or {})):
+    nights = (("next night", step.get("next_night") or {}), ("night, one file grew", step.get("grown_night") or {}))
+    for label, figures in (("first run", first), *nights):
         _print_steps(label, figures)
 
 
@@ -481,7 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instance", choices=("persistent", "ephemeral"), default="persistent",
                         help="Dagster instance of the job: SQLite in a temporary DAGSTER_HOME, as `make run` "
                         "(default), or in memory")  # fmt: skip
-    parser.add_argument("--no-rerun", action="store_true", help="skip the rerun and the next night's run")
+    parser.add_argument("--no-rerun", action="store_true", help="skip the rerun and the next nights' runs")
+    parser.add_argument("--grow", type=float, default=0.01,
+                        help="lines added to the newest month's file on the last night (fraction of it)")  # fmt: skip
     parser.add_argument("--no-baseline", action="store_true", help="skip the DuckDB baseline")
     parser.add_argument("--no-probes", action="store_true", help="do not time pipeline functions inside the steps")
     parser.add_argument("--memory-limit-gb", type=float, default=None,
@@ -526,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _summary(step: dict[str, Any]) -> dict[str, Any]:
     """The figures of a previous step that the comparison needs (not its previous)."""
-    kept = ("first_run", "rerun", "next_night", "baseline", "floor", "job_to_baseline", "job_to_floor")
+    kept = ("first_run", "rerun", "next_night", "grown_night", "baseline", "floor", "job_to_baseline", "job_to_floor")
     return {k: v for k, v in step.items() if k in kept}
 
 

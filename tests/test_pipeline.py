@@ -90,6 +90,38 @@ def test_rerunning_an_as_of_date_gives_identical_marts(tmp_path: Path, landing: 
     assert len(read(warehouse, "FROM meta.runs")) == 2
 
 
+def test_a_night_where_one_file_grew_restages_that_file_and_publishes_as_a_first_run(
+    tmp_path: Path, landing: Path, default_run
+) -> None:
+    """The newest month's file grows overnight: only it is parsed and
+    validated again and only its published lines are replaced, and the
+    warehouse is what a first run on the grown landing (default_run) publishes."""
+    copy = shutil.copytree(landing, tmp_path / "landing")
+    newest = sorted((copy / "erp" / "invoice_lines").glob("*.csv"))[-1]
+    lines = newest.read_text(encoding="utf-8").splitlines(keepends=True)
+    newest.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    run_job(tmp_path, copy, AS_OF)
+    shutil.copy2(landing / newest.relative_to(copy), newest)  # the day's lines arrive
+    warehouse, result = run_job_result(tmp_path, copy, AS_OF)
+
+    staged = read(warehouse, "FROM meta.staged_files WHERE table_name = 'staging.invoice_lines'")
+    grown = newest.relative_to(copy).as_posix()
+    assert len(staged) > 12
+    for column in ("parsed_by_run", "validated_by_run"):
+        assert staged.filter(pl.col(column)).get_column("source_file").to_list() == [grown], column
+    published = next(
+        m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["warehouse", "published"])
+    )
+    metadata = published.materialization.metadata
+    assert metadata["refreshed_file_by_file"].value == {"staging.invoice_lines": 1}
+    for table in [*MARTS, *(e.table for e in EXTRACTS)]:
+        assert read(warehouse, f"FROM {table} ORDER BY ALL").equals(
+            read(default_run[0], f"FROM {table} ORDER BY ALL")
+        ), table
+    quarantine = "SELECT * EXCLUDE (run_id) FROM quality.rejected_rows ORDER BY ALL"
+    assert read(warehouse, quarantine).equals(read(default_run[0], quarantine))
+
+
 def test_a_threshold_in_the_settings_changes_the_tiers(tmp_path: Path, landing: Path) -> None:
     default = read(
         run_job(tmp_path / "a", landing, AS_OF), "SELECT customer_id, abc_class, tier FROM marts.customer_segments"
