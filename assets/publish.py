@@ -9,6 +9,9 @@ from assets.metadata import markdown_table
 from assets.nightly import PUBLISHED_TAG
 from assets.resources import SettingsResource
 from assets.tables import PUBLISHED, upstream
+from kam_pipeline.errors import ExtractError
+from kam_pipeline.ingest.contract import EXTRACTS
+from kam_pipeline.ingest.parse_cache import check_in_place
 from kam_pipeline.warehouse.publish import DiskFullError, RunRecord, publish
 from kam_pipeline.warehouse.schema import declared_tables
 
@@ -33,10 +36,12 @@ def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsRes
         context.instance.add_run_tags(record.run_id, {PUBLISHED_TAG: "true"})
 
     try:
+        for extract in EXTRACTS:  # what was validated is what gets published
+            check_in_place(run.parsed_dir(extract.name))
         report = publish(
             run.work_db, run.warehouse_path, record, run.performance.duckdb_memory_limit, on_commit=committed
         )
-    except DiskFullError as exc:
+    except (DiskFullError, ExtractError) as exc:
         raise dg.Failure(description=str(exc)) from None
     if report.missing:
         context.log.warning(f"published empty (not materialised yet): {', '.join(report.missing)}")

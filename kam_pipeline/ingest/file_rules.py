@@ -24,7 +24,7 @@ import polars as pl
 
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.rules import RuleContext
-from kam_pipeline.ingest.parse_cache import CachedParse
+from kam_pipeline.ingest.parse_cache import CachedParse, scan_rows
 from kam_pipeline.ingest.parsing import LandingFile, attach_raw
 from kam_pipeline.ingest.quarantine import empty_rejections
 from kam_pipeline.ingest.validation import references_across_files, validate_rows
@@ -66,7 +66,7 @@ def validate_files(
         folder.mkdir(parents=True, exist_ok=True)
         across = references_across_files(extract, [p.rows_path for p in todo], ctx)
         for parse in todo:
-            rows = pl.read_parquet(parse.rows_path)
+            rows = scan_rows(extract, [parse.rows_path]).collect()
             local = validate_rows(extract, rows, ctx, keys_checked_elsewhere=True).rejected
             mine = pl.concat([local, across.filter(pl.col("source_file") == parse.source_name)])
             mine = attach_raw(mine, files)

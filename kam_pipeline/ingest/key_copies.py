@@ -35,8 +35,8 @@ import polars as pl
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import UniqueKey
+from kam_pipeline.ingest.parse_cache import rows_sql
 from kam_pipeline.ingest.quarantine import empty_rejections, rule_rows
-from kam_pipeline.sql_literals import file_list
 
 FOLDER = "keys"
 STATE = "files.json"
@@ -63,11 +63,11 @@ def _all_occurrences(
     grouped first (half the time of grouping the keys at 100 M lines); the
     keys themselves are compared only on rows whose hash repeats, so a hash
     collision costs time, never a wrong rejection."""
-    keys, parquet = ", ".join(rule.columns), file_list(f.path for f in files)
+    keys, parquet = ", ".join(rule.columns), rows_sql([f.path for f in files], cols.split(", "))
     return con.sql(
         f"""
-        WITH candidates AS (SELECT hash({keys}) AS _h FROM read_parquet({parquet}) GROUP BY _h HAVING count(*) > 1),
-        rows AS (SELECT {cols} FROM read_parquet({parquet}) WHERE hash({keys}) IN (SELECT _h FROM candidates)),
+        WITH candidates AS (SELECT hash({keys}) AS _h FROM {parquet} GROUP BY _h HAVING count(*) > 1),
+        rows AS (SELECT {cols} FROM {parquet} WHERE hash({keys}) IN (SELECT _h FROM candidates)),
         repeated AS (SELECT {keys} FROM rows GROUP BY ALL HAVING count(*) > 1)
         SELECT * FROM rows SEMI JOIN repeated USING ({keys})
         """
@@ -85,12 +85,13 @@ def _occurrences_since(
     """Every row of a key repeated across `unchanged` + `changed`, given
     `known`: the stored occurrences that lie in the unchanged files."""
     keys = ", ".join(rule.columns)
-    new, old = file_list(f.path for f in changed), file_list(f.path for f in unchanged)
+    new = rows_sql([f.path for f in changed], cols.split(", "))
+    old = rows_sql([f.path for f in unchanged], cols.split(", "))
     con.register("known", known)
     return con.sql(
         f"""
-        WITH new_rows AS (SELECT {cols} FROM read_parquet({new})),
-        old_hits AS (SELECT {cols} FROM read_parquet({old}) SEMI JOIN (SELECT {keys} FROM new_rows) USING ({keys})),
+        WITH new_rows AS (SELECT {cols} FROM {new}),
+        old_hits AS (SELECT {cols} FROM {old} SEMI JOIN (SELECT {keys} FROM new_rows) USING ({keys})),
         pool AS ((SELECT {cols} FROM known UNION SELECT * FROM old_hits) UNION ALL SELECT * FROM new_rows),
         repeated AS (SELECT {keys} FROM pool GROUP BY ALL HAVING count(*) > 1)
         SELECT * FROM pool SEMI JOIN repeated USING ({keys})

@@ -7,19 +7,34 @@ file's name, size and modification time, of the contract's column types and
 of the file's CSV dialect, so a changed file, contract or dialect is parsed
 again. The rules are
 evaluated on every run: a cache hit saves parsing, never validation.
+
+A Parquet landing file whose columns are exactly the contract's, with its
+types, and whose every row parses to itself is not copied: the cache holds a
+hard link to it (`read in place`), and `scan_rows` / `rows_sql` add the
+source position when reading. The link keeps the version the run parsed when
+the landing file is replaced (an export writes a new file and renames it);
+a file rewritten in place is caught by `check_in_place` before the publish
+reads it. Where links are not possible (another file system), the parsed
+rows are written as for any other file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import Extract
-from kam_pipeline.ingest.parsing import LandingFile, parse_file
+from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.ingest.parsing import LandingFile, ParsedFile, parse_file
+from kam_pipeline.ingest.snapshot import FileState
+from kam_pipeline.sql_literals import file_list, literal
 
 #: Bump when parsing changes in a way that changes its output.
 PARSER_VERSION = 2
@@ -44,13 +59,17 @@ def _key(extract: Extract, file: LandingFile) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def _counts_path(rows_path: Path) -> Path:
+    return rows_path.parent / "counts" / f"{rows_path.stem}.json"
+
+
 def parse_cached(extract: Extract, file: LandingFile, cache_dir: Path) -> CachedParse:
     """Parse `file`, or reuse the stored result when nothing changed."""
     key = _key(extract, file)
     source_name = file.name
     rows_path = cache_dir / f"{key}.parquet"
     rejected_path = cache_dir / "rejected" / f"{key}.parquet"
-    counts_path = cache_dir / "counts" / f"{key}.json"
+    counts_path = _counts_path(rows_path)
     if rows_path.exists() and rejected_path.exists() and counts_path.exists():
         counts = json.loads(counts_path.read_text())
         rejected = pl.read_parquet(rejected_path)
@@ -58,10 +77,93 @@ def parse_cached(extract: Extract, file: LandingFile, cache_dir: Path) -> Cached
     parsed = parse_file(extract, file.path, source_name, file.dialect, file.state)
     for folder in (rows_path.parent, rejected_path.parent, counts_path.parent):
         folder.mkdir(parents=True, exist_ok=True)
-    parsed.rows.write_parquet(rows_path)
+    in_place = _link(extract, file, parsed, rows_path)
+    if not in_place:
+        parsed.rows.write_parquet(rows_path)
     parsed.rejected.write_parquet(rejected_path)
-    counts_path.write_text(json.dumps({"read": parsed.rows_read, "parsed": len(parsed.rows)}))
+    counts = {"read": parsed.rows_read, "parsed": len(parsed.rows), "source": source_name, "in_place": in_place}
+    if in_place:
+        counts |= {"size": file.state.size, "mtime_ns": file.state.mtime_ns}
+    counts_path.write_text(json.dumps(counts))
     return CachedParse(source_name, rows_path, parsed.rejected, parsed.rows_read, len(parsed.rows), hit=False)
+
+
+def _link(extract: Extract, file: LandingFile, parsed: ParsedFile, rows_path: Path) -> bool:
+    """Make `rows_path` a hard link to the landing file when it can be read in
+    place: Parquet with exactly the contract's columns and types, and every
+    row parsed to itself (`ParsedFile.unchanged`). The link must be the
+    version that was parsed; a file replaced in between is written as usual."""
+    if not (file.is_parquet and parsed.unchanged):
+        return False
+    if dict(pl.read_parquet_schema(file.path)) != {c.name: c.dtype for c in extract.columns}:
+        return False
+    rows_path.unlink(missing_ok=True)
+    try:
+        os.link(file.path, rows_path)
+    except OSError:  # another file system, or one without hard links
+        return False
+    if FileState.of(rows_path) != file.state:
+        rows_path.unlink()
+        return False
+    return True
+
+
+def _in_place(rows_path: Path) -> dict[str, object] | None:
+    """The stored counts of a file read in place, else None."""
+    counts_path = _counts_path(rows_path)
+    if not counts_path.exists():
+        return None
+    counts = json.loads(counts_path.read_text())
+    return counts if counts.get("in_place") else None
+
+
+def scan_rows(extract: Extract, paths: Sequence[Path]) -> pl.LazyFrame:
+    """The parsed rows of `paths` (parse-cache files), each with its source
+    file and row, whether stored with them or read in place."""
+    scans = []
+    for path in paths:
+        linked = _in_place(path)
+        scan = pl.scan_parquet(path)
+        if linked is not None:
+            scan = scan.with_row_index(SOURCE_ROW, offset=1).with_columns(
+                pl.lit(linked["source"]).alias(SOURCE_FILE), pl.col(SOURCE_ROW).cast(pl.Int64)
+            )
+        scans.append(scan.select(SOURCE_FILE, SOURCE_ROW, *extract.column_names))
+    return pl.concat(scans) if scans else pl.LazyFrame(schema={SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64})
+
+
+def rows_sql(paths: Sequence[Path], columns: Sequence[str]) -> str:
+    """A DuckDB relation of `columns` of the parsed rows of `paths`, as
+    `scan_rows` gives them (`columns` may name the source position)."""
+    stored = [p for p in paths if _in_place(p) is None]
+    wanted = ", ".join(columns)
+    parts = [f"SELECT {wanted} FROM read_parquet({file_list(stored)})"] if stored else []
+    for path in paths:
+        linked = _in_place(path)
+        if linked is not None:
+            parts.append(
+                f"SELECT {wanted} FROM (SELECT *, {literal(str(linked['source']))} AS {SOURCE_FILE}, "
+                f"file_row_number + 1 AS {SOURCE_ROW} FROM read_parquet({literal(path)}, file_row_number = true))"
+            )
+    return "(" + " UNION ALL ".join(parts) + ")"
+
+
+def check_in_place(cache_dir: Path) -> None:
+    """Raise ExtractError when a landing file read in place (under
+    `cache_dir`, an extract's parse cache) was rewritten since it was parsed:
+    its rows would no longer be the ones validated."""
+    for counts_path in sorted(cache_dir.glob("counts/*.json")):
+        counts = json.loads(counts_path.read_text())
+        rows_path = counts_path.parent.parent / f"{counts_path.stem}.parquet"
+        if not counts.get("in_place") or not rows_path.exists():
+            continue
+        state = FileState.of(rows_path)
+        if (state.size, state.mtime_ns) != (counts["size"], counts["mtime_ns"]):
+            raise ExtractError(
+                str(counts["source"]),
+                f"file changed while reading (size {counts['size']} -> {state.size} bytes)",
+                "a landing file that is replaced, not rewritten, while a run uses it",
+            )
 
 
 def prune(cache_dir: Path, keep: list[CachedParse]) -> None:

@@ -63,6 +63,7 @@ class ParsedFile:
     rows: pl.DataFrame
     rejected: pl.DataFrame
     rows_read: int
+    unchanged: bool = False  # every row parsed, to exactly the values and types the file holds
 
 
 def parse_file(
@@ -216,7 +217,7 @@ def _parse_parquet(extract: Extract, file: LandingFile) -> ParsedFile:
         """The original Parquet rows as JSON, for the rejected rows only."""
         return bad.select(SOURCE_ROW, pl.struct(extract.column_names).struct.json_encode().alias("raw"))
 
-    return _cast(extract, frame, raw_for, file, rows_read=len(frame), extra_rejected=[])
+    return _cast(extract, frame, raw_for, file, rows_read=len(frame), extra_rejected=[], compare=True)
 
 
 def _cast(
@@ -228,10 +229,13 @@ def _cast(
     rows_read: int,
     extra_rejected: list[pl.DataFrame],
     controls_possible: bool = True,
+    compare: bool = False,
 ) -> ParsedFile:
     """Contract types for every column; a value present in `source` that does
     not survive the cast rejects its row (rule parse.type, one per column),
-    and so does text with control characters (parse.text)."""
+    and so does text with control characters (parse.text). With `compare`,
+    tells whether the typed rows are `source` itself (a file that can be read
+    in place, parse_cache)."""
     needs = casting.attention(source, extract.columns, file.dialect, controls_possible=controls_possible)
     typed = source.with_columns(
         casting.typed(c, source.schema[c.name], file.dialect, needs).cast(c.dtype).alias(c.name)
@@ -268,7 +272,10 @@ def _cast(
     kept = typed if any_failed is None else typed.filter(~any_failed)
     rows = kept.select(pl.lit(file.name).alias(SOURCE_FILE), SOURCE_ROW, *extract.column_names)
     all_rejected = pl.concat(rejected) if rejected else empty_rejections()
-    return ParsedFile(rows=rows, rejected=all_rejected, rows_read=rows_read)
+    unchanged = (
+        compare and not rejected and typed.select(extract.column_names).equals(source.select(extract.column_names))
+    )
+    return ParsedFile(rows=rows, rejected=all_rejected, rows_read=rows_read, unchanged=unchanged)
 
 
 def attach_raw(rejected: pl.DataFrame, files: dict[str, LandingFile]) -> pl.DataFrame:

@@ -24,7 +24,7 @@ from kam_pipeline.ingest.expectations import data_docs_index, run_suite
 from kam_pipeline.ingest.file_rules import validate_files
 from kam_pipeline.ingest.key_copies import ParsedFile, later_copies
 from kam_pipeline.ingest.landing import extract_files
-from kam_pipeline.ingest.parse_cache import CachedParse, parse_cached, prune
+from kam_pipeline.ingest.parse_cache import CachedParse, parse_cached, prune, scan_rows
 from kam_pipeline.ingest.parsing import LandingFile, attach_raw
 from kam_pipeline.ingest.quarantine import empty_rejections
 from kam_pipeline.ingest.snapshot import check_unchanged
@@ -73,7 +73,7 @@ def accepted_rows(extract: Extract, parsed: list[Path], rejected: pl.DataFrame) 
     rejections there is nothing to join; without files there are no rows."""
     if not parsed:
         return extract.staging_table.empty().lazy()
-    rows = pl.scan_parquet(parsed)
+    rows = scan_rows(extract, parsed)
     if not rejected.is_empty():
         keys = rejected.select(pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW))
         rows = rows.join(keys.unique().lazy(), on=[SOURCE_FILE, SOURCE_ROW], how="anti")
@@ -132,10 +132,10 @@ def check_sample(
     total = sum(p.rows_parsed for p in parses)
     hierarchy = any(isinstance(r, AcyclicHierarchy) for r in extract.rules)
     if rows is None or total <= rows or hierarchy:
-        frame = pl.scan_parquet([p.rows_path for p in parses]).collect(engine="streaming")
+        frame = scan_rows(extract, [p.rows_path for p in parses]).collect(engine="streaming")
     else:
         step = 1 << int(math.log2(total / rows))
-        frame = pl.concat([_file_sample(p, step, cache_dir / SAMPLE_FOLDER) for p in parses])
+        frame = pl.concat([_file_sample(extract, p, step, cache_dir / SAMPLE_FOLDER) for p in parses])
         wanted = {f"{p.rows_path.stem}-{step}.parquet" for p in parses}
         for old in (cache_dir / SAMPLE_FOLDER).glob("*"):
             if old.name not in wanted:
@@ -144,12 +144,12 @@ def check_sample(
     return frame if rows is None or len(frame) <= rows else frame.sample(n=rows, seed=0)
 
 
-def _file_sample(parse: CachedParse, step: int, folder: Path) -> pl.DataFrame:
+def _file_sample(extract: Extract, parse: CachedParse, step: int, folder: Path) -> pl.DataFrame:
     """Every `step`-th parsed row of one file, stored for the next run."""
     path = folder / f"{parse.rows_path.stem}-{step}.parquet"
     if path.exists():
         return pl.read_parquet(path)
-    sample = pl.scan_parquet(parse.rows_path).gather_every(step).collect(engine="streaming")
+    sample = scan_rows(extract, [parse.rows_path]).gather_every(step).collect(engine="streaming")
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     sample.write_parquet(partial)
@@ -206,7 +206,7 @@ def stage_extract(
         rejected.append(later_copies(extract, parsed_files, cache_dir, memory_limit))
     else:
         revalidated = [c.source_name for c in cached]
-        rejected += [validate_rows(extract, pl.read_parquet(path), ctx).rejected for path in parsed]
+        rejected += [validate_rows(extract, scan_rows(extract, [path]).collect(), ctx).rejected for path in parsed]
     quarantine = pl.concat(rejected)
     full_ctx = ctx
     if any(isinstance(r, References) and r.target == extract.name for r in extract.rules):

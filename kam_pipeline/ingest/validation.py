@@ -24,6 +24,7 @@ from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, Rule, RuleContext, UniqueKey
 from kam_pipeline.ingest.hierarchy import PARENT_MISSING, resolve_groups
+from kam_pipeline.ingest.parse_cache import scan_rows
 from kam_pipeline.ingest.quarantine import empty_rejections, rule_rows
 
 
@@ -139,7 +140,7 @@ def references_across_files(extract: Extract, parsed: list[Path], ctx: RuleConte
     rules = [r for r in extract.rules if _across(r, extract)]
     if not rules or not parsed:
         return empty_rejections()
-    rows = pl.scan_parquet(parsed).select(SOURCE_FILE, SOURCE_ROW, *extract.column_names)
+    rows = scan_rows(extract, parsed)
     found = []
     for rule in rules:
         broken = rows.filter(rule.violation(ctx)).collect(engine="streaming")

@@ -37,6 +37,7 @@ import polars as pl
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.rules import RuleContext
 from kam_pipeline.ingest.expectations import ExpectationOutcome
+from kam_pipeline.ingest.parse_cache import scan_rows
 
 FOLDER = "validated"
 
@@ -87,7 +88,7 @@ def as_of_seen(extract: Extract, parsed: list[Path], as_of: date) -> dict[str, s
     columns = sorted({c for rule in extract.all_rules() for c in rule.as_of_columns()})
     if not columns or not parsed:
         return {}
-    newest = pl.scan_parquet(parsed).select(pl.col(columns).max()).collect().row(0)
+    newest = scan_rows(extract, parsed).select(pl.col(columns).max()).collect().row(0)
     return {c: str(as_of if n is None or as_of < n else n) for c, n in zip(columns, newest, strict=True)}
 
 

@@ -19,8 +19,9 @@ import duckdb
 import polars as pl
 
 from kam_pipeline.ingest.contract.extracts import REJECTED_FILE, REJECTED_ROW, SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.ingest.parse_cache import rows_sql
 from kam_pipeline.settings import Settings
-from kam_pipeline.sql_literals import file_list, literal
+from kam_pipeline.sql_literals import literal
 from kam_pipeline.table_spec import Table, duckdb_type
 
 SCHEMAS = ("staging", "quality", "marts", "history", "meta")
@@ -148,7 +149,7 @@ def stage_view(
     else:
         con.execute(
             f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(spec.column_names)} "
-            f"FROM read_parquet({file_list(parquet)}) AS p "
+            f"FROM {rows_sql(parquet, [SOURCE_FILE, SOURCE_ROW, *spec.column_names])} AS p "
             f"ANTI JOIN (SELECT {REJECTED_FILE}, {REJECTED_ROW} FROM quality.rejected_rows WHERE extract = "
             f"{literal(extract)}) AS x ON x.{REJECTED_FILE} = p.{SOURCE_FILE} AND x.{REJECTED_ROW} = p.{SOURCE_ROW}"
         )
