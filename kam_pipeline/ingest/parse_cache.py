@@ -117,6 +117,15 @@ def _in_place(rows_path: Path) -> dict[str, object] | None:
     return counts if counts.get("in_place") else None
 
 
+def source_of(rows_path: Path) -> str:
+    """The landing file whose parsed rows `rows_path` holds."""
+    counts = json.loads(_counts_path(rows_path).read_text())
+    if "source" in counts:
+        return str(counts["source"])
+    first = pl.scan_parquet(rows_path).select(SOURCE_FILE).head(1).collect()  # stored before the name was
+    return str(first.item()) if len(first) else ""
+
+
 def scan_rows(extract: Extract, paths: Sequence[Path]) -> pl.LazyFrame:
     """The parsed rows of `paths` (parse-cache files), each with its source
     file and row, whether stored with them or read in place."""

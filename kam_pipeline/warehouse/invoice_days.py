@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from kam_pipeline.ingest.contract.extracts import INVOICE_LINES, SOURCE_FILE
+from kam_pipeline.ingest.contract.extracts import INVOICE_LINES
+from kam_pipeline.ingest.parse_cache import source_of
 from kam_pipeline.ingest.staging import accepted_rows
 from kam_pipeline.segmentation.daily_totals import daily_totals
 from kam_pipeline.settings import Settings
@@ -59,10 +60,11 @@ def invoice_days(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.LazyF
     missing = [name for name, path in stored.items() if not path.exists()]
     if missing:
         rejected = _rejected(con)
+        parse_of = {source_of(path): path for path in parsed}
         for name in missing:
-            lines = accepted_rows(INVOICE_LINES, parsed, rejected.filter(pl.col("source_file") == name))
+            lines = accepted_rows(INVOICE_LINES, [parse_of[name]], rejected.filter(pl.col("source_file") == name))
             partial = folder / f"{stored[name].stem}.{os.getpid()}.partial"
-            daily_totals(lines.filter(pl.col(SOURCE_FILE) == name)).sink_parquet(partial)
+            daily_totals(lines).sink_parquet(partial)
             partial.replace(stored[name])
     wanted = {path.name for path in stored.values()}
     for old in folder.iterdir():  # totals of older versions, and partial files of killed runs
