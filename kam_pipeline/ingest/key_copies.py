@@ -84,18 +84,26 @@ def _occurrences_since(
 ) -> pl.DataFrame:
     """Every row of a key repeated across `unchanged` + `changed`, given
     `known`: the stored occurrences that lie in the unchanged files."""
-    keys = ", ".join(rule.columns)
+    keys, first = ", ".join(rule.columns), rule.columns[0]
     new = rows_sql([f.path for f in changed], cols.split(", "))
     old = rows_sql([f.path for f in unchanged], cols.split(", "))
+    # Only rows whose first key column lies within the changed files' range can
+    # match: a necessary condition that lets the Parquet reader skip the row
+    # groups of other months (invoice numbers grow with time) without reading them.
+    ((low, high),) = con.execute(f"SELECT min({first}), max({first}) FROM {new}").fetchall()
     con.register("known", known)
     return con.sql(
         f"""
         WITH new_rows AS (SELECT {cols} FROM {new}),
-        old_hits AS (SELECT {cols} FROM {old} SEMI JOIN (SELECT {keys} FROM new_rows) USING ({keys})),
+        old_hits AS (
+            SELECT {cols} FROM {old} SEMI JOIN (SELECT {keys} FROM new_rows) USING ({keys})
+            WHERE {first} BETWEEN $low AND $high
+        ),
         pool AS ((SELECT {cols} FROM known UNION SELECT * FROM old_hits) UNION ALL SELECT * FROM new_rows),
         repeated AS (SELECT {keys} FROM pool GROUP BY ALL HAVING count(*) > 1)
         SELECT * FROM pool SEMI JOIN repeated USING ({keys})
-        """
+        """,
+        params={"low": low, "high": high},
     ).pl()
 
 
