@@ -21,7 +21,8 @@ from kam_pipeline.kam import (
 )
 from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection, forced_tiers, override_status
 from kam_pipeline.kam.readiness import programme_readiness
-from kam_pipeline.kam.scenarios import PlanInputs, review_plan, run_scenarios
+from kam_pipeline.kam.scenarios import PlanInputs, run_scenarios
+from kam_pipeline.kam.tables import SCENARIO_CANDIDATES
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
@@ -274,10 +275,15 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
         managers=tables.read(MANAGERS),
         overrides=tables.read("staging.kam_overrides"),
     )
-    tiers = forced_tiers(tables.read(OVERRIDES))
-    base = review_plan(tables.read(SEGMENTS), tables.read(CANDIDATES), tiers, inputs, run)
-    candidates, comparison = run_scenarios(inputs, base, run)
-    tables.replace("marts.scenario_candidates", candidates)
+    tables.replace("marts.scenario_candidates", SCENARIO_CANDIDATES.empty())
+    comparison = run_scenarios(
+        inputs,
+        tables.read(SEGMENTS),
+        tables.read(CANDIDATES),  # not kept here: run_scenarios releases it after the base plan
+        forced_tiers(tables.read(OVERRIDES)),
+        run,
+        lambda rows: tables.append("marts.scenario_candidates", rows),
+    )
     tables.replace("marts.scenario_comparison", comparison)
     shown = ["scenario", "key_accounts", "added", "removed", "key_revenue_share", "gap_fte", "uncovered_customers"]
     return dg.MaterializeResult(

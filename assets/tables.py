@@ -108,6 +108,12 @@ class Tables:
         self._may_write(table)
         database.replace_table(self.con, table, _as_declared(table, frame))
 
+    def append(self, table: str, frame: pl.DataFrame) -> None:
+        """Add `frame`'s rows to `table` (replaced earlier in the same step):
+        a large table written in parts, each freed once it is written."""
+        self._may_write(table)
+        database.append_rows(self.con, table, _as_declared(table, frame))
+
     def replace_rows(self, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
         self._may_write(table)
         database.replace_rows(self.con, table, _as_declared(table, frame), key)
