@@ -35,6 +35,21 @@ def account_customers(accounts: pl.DataFrame, settings: SegmentationSettings) ->
     return groups.select("account_id", customer_id=pl.col("top_account_id"))
 
 
+def customers_of(accounts: pl.DataFrame, account_ids: pl.Series, settings: SegmentationSettings) -> pl.DataFrame:
+    """`account_customers` for the accounts `account_ids` and their ancestors
+    only: the hierarchy resolved over their chains of parents gives the same
+    top accounts as the whole hierarchy, and a handful of committee overrides
+    no longer walks a million accounts (about 3 s each time at 1 M accounts)."""
+    chain = accounts.filter(pl.col("account_id").is_in(account_ids.implode()))
+    while True:
+        parents = chain.get_column("parent_account_id").drop_nulls()
+        unseen = parents.filter(~parents.is_in(chain.get_column("account_id").implode()))
+        above = accounts.filter(pl.col("account_id").is_in(unseen.implode()))
+        if above.is_empty():  # every chain reaches its top, or a parent that does not exist
+            return account_customers(chain, settings)
+        chain = pl.concat([chain, above])
+
+
 def customer_profiles(
     accounts: pl.DataFrame, account_customer: pl.DataFrame, settings: SegmentationSettings
 ) -> pl.DataFrame:
