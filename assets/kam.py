@@ -268,10 +268,10 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
     run = tables.settings
     inputs = PlanInputs(
         lines=tables.invoice_days(),
-        erp_customers=tables.read("staging.erp_customers"),
+        erp_customers=tables.scan("staging.erp_customers"),
         accounts=tables.read("staging.crm_accounts"),
-        fx_rates=tables.read("staging.fx_rates"),
-        opportunities=tables.read("staging.opportunities"),
+        fx_rates=tables.scan("staging.fx_rates"),
+        opportunities=tables.scan("staging.opportunities"),
         managers=tables.read(MANAGERS),
         overrides=tables.read("staging.kam_overrides"),
     )

@@ -34,13 +34,17 @@ TIER_COLUMNS = {tier: f"customers_{tier.lower()}" for tier in TIERS}
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """The staged data a plan is computed from (the staging tables of the run)."""
+    """The staged data a plan is computed from (the staging tables of the run).
+
+    What only a change of segmentation settings reads is lazy: it is collected
+    for that segmentation and freed after it, instead of staying in memory
+    (about 0.6 GB at 1 M accounts) through every scenario's selection."""
 
     lines: pl.LazyFrame
-    erp_customers: pl.DataFrame
+    erp_customers: pl.LazyFrame
     accounts: pl.DataFrame
-    fx_rates: pl.DataFrame
-    opportunities: pl.DataFrame
+    fx_rates: pl.LazyFrame
+    opportunities: pl.LazyFrame
     managers: pl.DataFrame
     overrides: pl.DataFrame
 
@@ -83,10 +87,10 @@ def scenario_plan(inputs: PlanInputs, settings: Settings, base_segments: pl.Data
     if settings.segmentation != base.segmentation:
         segments = build_customer_segments(
             inputs.lines,
-            inputs.erp_customers,
+            inputs.erp_customers.collect(),
             inputs.accounts,
-            inputs.fx_rates,
-            inputs.opportunities,
+            inputs.fx_rates.collect(),
+            inputs.opportunities.collect(),
             settings.segmentation,
             settings.as_of,
         )

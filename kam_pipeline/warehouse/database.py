@@ -94,6 +94,11 @@ def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     return con.sql(f"SELECT * FROM {table}").pl()
 
 
+def scan_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.LazyFrame:
+    """`table` as a lazy frame, read from `con` when collected."""
+    return con.sql(f"SELECT * FROM {table}").pl(lazy=True)
+
+
 def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 

@@ -18,9 +18,9 @@ from .test_overrides import OVERRIDE_SCHEMA, accounts_frame
 
 def _inputs(segments: pl.DataFrame, managers: pl.DataFrame) -> PlanInputs:
     """Staged data for scenarios that change only KAM settings (the segments are reused)."""
-    empty = pl.DataFrame()
+    empty = pl.LazyFrame()
     return PlanInputs(
-        lines=pl.LazyFrame(),
+        lines=empty,
         erp_customers=empty,
         accounts=accounts_frame(*((c, None) for c in segments.get_column("customer_id"))),
         fx_rates=empty,
