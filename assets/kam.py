@@ -23,6 +23,7 @@ from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection,
 from kam_pipeline.kam.readiness import programme_readiness
 from kam_pipeline.kam.scenarios import PlanInputs, run_scenarios
 from kam_pipeline.kam.tables import SCENARIO_CANDIDATES
+from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
@@ -37,7 +38,8 @@ LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "allocated_hours",
 
 def _overrides_in_force(tables: Tables) -> pl.DataFrame:
     """The committee's overrides with their status on the run's as-of date (kam.overrides)."""
-    return override_status(tables.read("staging.kam_overrides"), tables.read("staging.crm_accounts"), tables.settings)
+    hierarchy = tables.scan("staging.crm_accounts").select(HIERARCHY_COLUMNS).collect()
+    return override_status(tables.read("staging.kam_overrides"), hierarchy, tables.settings)
 
 
 @warehouse_asset(
@@ -269,7 +271,7 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
     inputs = PlanInputs(
         lines=tables.invoice_days(),
         erp_customers=tables.scan("staging.erp_customers"),
-        accounts=tables.read("staging.crm_accounts"),
+        accounts=tables.scan("staging.crm_accounts"),
         fx_rates=tables.scan("staging.fx_rates"),
         opportunities=tables.scan("staging.opportunities"),
         managers=tables.read(MANAGERS),

@@ -35,8 +35,9 @@ def override_status(overrides: pl.DataFrame, accounts: pl.DataFrame, settings: S
     CONFLICT, NO_EFFECT or ACTIVE), status_reason, days_to_expiry and
     expires_soon on the run's as-of date; sorted by override_id.
 
-    `overrides` is staging.kam_overrides, `accounts` staging.crm_accounts
-    (an override applies to its account's customer, the group, §S2).
+    `overrides` is staging.kam_overrides, `accounts` staging.crm_accounts, of
+    which only the hierarchy (customer_unit.HIERARCHY_COLUMNS) is read: an
+    override applies to its account's customer, the group (§S2).
     """
     as_of = settings.as_of
     account_customer = customers_of(accounts, overrides.get_column("account_id"), settings.segmentation)

@@ -14,6 +14,8 @@ from kam_pipeline.segmentation.potential import (
 )
 from kam_pipeline.settings import SegmentationSettings
 
+#: The columns of staging.crm_accounts that map an account to its customer.
+HIERARCHY_COLUMNS = ("account_id", "parent_account_id")
 #: Attributes a customer takes from its top account.
 TOP_ACCOUNT_ATTRIBUTES = ("region", "country_code", "industry", "owner_id", "competitive_position")
 
