@@ -21,7 +21,9 @@ from kam_pipeline.kam import (
 )
 from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection, forced_tiers, override_status
 from kam_pipeline.kam.readiness import programme_readiness
-from kam_pipeline.kam.scenarios import PlanInputs, review_plan, run_scenarios
+from kam_pipeline.kam.scenarios import PlanInputs, run_scenarios
+from kam_pipeline.kam.tables import SCENARIO_CANDIDATES
+from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
@@ -36,7 +38,8 @@ LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "allocated_hours",
 
 def _overrides_in_force(tables: Tables) -> pl.DataFrame:
     """The committee's overrides with their status on the run's as-of date (kam.overrides)."""
-    return override_status(tables.read("staging.kam_overrides"), tables.read("staging.crm_accounts"), tables.settings)
+    hierarchy = tables.scan("staging.crm_accounts").select(HIERARCHY_COLUMNS).collect()
+    return override_status(tables.read("staging.kam_overrides"), hierarchy, tables.settings)
 
 
 @warehouse_asset(
@@ -267,17 +270,22 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
     run = tables.settings
     inputs = PlanInputs(
         lines=tables.invoice_days(),
-        erp_customers=tables.read("staging.erp_customers"),
-        accounts=tables.read("staging.crm_accounts"),
-        fx_rates=tables.read("staging.fx_rates"),
-        opportunities=tables.read("staging.opportunities"),
+        erp_customers=tables.scan("staging.erp_customers"),
+        accounts=tables.scan("staging.crm_accounts"),
+        fx_rates=tables.scan("staging.fx_rates"),
+        opportunities=tables.scan("staging.opportunities"),
         managers=tables.read(MANAGERS),
         overrides=tables.read("staging.kam_overrides"),
     )
-    tiers = forced_tiers(tables.read(OVERRIDES))
-    base = review_plan(tables.read(SEGMENTS), tables.read(CANDIDATES), tiers, inputs, run)
-    candidates, comparison = run_scenarios(inputs, base, run)
-    tables.replace("marts.scenario_candidates", candidates)
+    tables.replace("marts.scenario_candidates", SCENARIO_CANDIDATES.empty())
+    comparison = run_scenarios(
+        inputs,
+        tables.read(SEGMENTS),
+        tables.read(CANDIDATES),  # not kept here: run_scenarios releases it after the base plan
+        forced_tiers(tables.read(OVERRIDES)),
+        run,
+        lambda rows: tables.append("marts.scenario_candidates", rows),
+    )
     tables.replace("marts.scenario_comparison", comparison)
     shown = ["scenario", "key_accounts", "added", "removed", "key_revenue_share", "gap_fte", "uncovered_customers"]
     return dg.MaterializeResult(

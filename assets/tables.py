@@ -90,6 +90,12 @@ class Tables:
         self._may_read(table)
         return database.read_table(self.con, table)
 
+    def scan(self, table: str) -> pl.LazyFrame:
+        """`table`, read only if and when it is collected (within the step,
+        while the connection is open): for inputs a step may not need."""
+        self._may_read(table)
+        return database.scan_table(self.con, table)
+
     def count(self, table: str) -> int:
         self._may_read(table)
         return database.count_rows(self.con, table)
@@ -107,6 +113,12 @@ class Tables:
     def replace(self, table: str, frame: pl.DataFrame) -> None:
         self._may_write(table)
         database.replace_table(self.con, table, _as_declared(table, frame))
+
+    def append(self, table: str, frame: pl.DataFrame) -> None:
+        """Add `frame`'s rows to `table` (replaced earlier in the same step):
+        a large table written in parts, each freed once it is written."""
+        self._may_write(table)
+        database.append_rows(self.con, table, _as_declared(table, frame))
 
     def replace_rows(self, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
         self._may_write(table)

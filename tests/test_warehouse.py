@@ -1,4 +1,4 @@
-"""Staging views: the accepted rows without a second copy of them."""
+"""The working database: staging views (the accepted rows without a second copy), tables written in parts."""
 
 from pathlib import Path
 
@@ -46,3 +46,13 @@ def test_an_optional_extract_without_files_is_an_empty_typed_view(tmp_path: Path
             "SELECT list(data_type ORDER BY column_index) FROM duckdb_columns() WHERE table_name = 'e'"
         ).fetchone()[0]
         assert types == ["BIGINT", "BIGINT"]
+
+
+def test_a_table_written_in_parts_and_a_table_scanned_lazily(tmp_path: Path) -> None:
+    with warehouse.connect(tmp_path / "work.duckdb") as con:
+        warehouse.replace_table(con, "marts.parts", pl.DataFrame(schema={"part": pl.String, "n": pl.Int64}))
+        warehouse.append_rows(con, "marts.parts", pl.DataFrame({"n": [1, 2], "part": ["a", "a"]}))  # by name
+        warehouse.append_rows(con, "marts.parts", pl.DataFrame({"part": ["b"], "n": [3]}))
+        scan = warehouse.scan_table(con, "marts.parts")
+        assert warehouse.read_table(con, "marts.parts").rows() == [("a", 1), ("a", 2), ("b", 3)]
+        assert scan.filter(pl.col("part") == "b").collect().rows() == [("b", 3)]

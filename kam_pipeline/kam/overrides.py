@@ -17,7 +17,7 @@ import polars as pl
 
 from kam_pipeline.ingest.contract.extracts import KAM_OVERRIDES
 from kam_pipeline.kam.tables import KAM_OVERRIDES_MART
-from kam_pipeline.segmentation.customer_unit import account_customers
+from kam_pipeline.segmentation.customer_unit import customers_of
 from kam_pipeline.settings import Settings
 
 INCLUDE, EXCLUDE, TIER = "INCLUDE", "EXCLUDE", "TIER"
@@ -35,15 +35,12 @@ def override_status(overrides: pl.DataFrame, accounts: pl.DataFrame, settings: S
     CONFLICT, NO_EFFECT or ACTIVE), status_reason, days_to_expiry and
     expires_soon on the run's as-of date; sorted by override_id.
 
-    `overrides` is staging.kam_overrides, `accounts` staging.crm_accounts
-    (an override applies to its account's customer, the group, §S2).
+    `overrides` is staging.kam_overrides, `accounts` staging.crm_accounts, of
+    which only the hierarchy (customer_unit.HIERARCHY_COLUMNS) is read: an
+    override applies to its account's customer, the group (§S2).
     """
     as_of = settings.as_of
-    account_customer = (
-        account_customers(accounts, settings.segmentation)
-        if len(overrides)  # nothing to map: skip resolving every group
-        else pl.DataFrame(schema={"account_id": pl.String, "customer_id": pl.String})
-    )
+    account_customer = customers_of(accounts, overrides.get_column("account_id"), settings.segmentation)
     until, since = pl.col("valid_until"), pl.col("valid_from")
     frame = (
         overrides.select(_COLUMNS)

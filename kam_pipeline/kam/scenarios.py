@@ -10,6 +10,7 @@ on the programme the next review would set and its hours (methodology §K11).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -23,6 +24,7 @@ from kam_pipeline.kam.overrides import final_status, forced_selection, forced_ti
 from kam_pipeline.kam.tables import SCENARIO_CANDIDATES, SCENARIO_COMPARISON
 from kam_pipeline.segmentation import build_customer_segments
 from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, ratio, to_amount
+from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
 from kam_pipeline.settings import Settings, changed_keys
 
 BASE = "base"
@@ -33,13 +35,18 @@ TIER_COLUMNS = {tier: f"customers_{tier.lower()}" for tier in TIERS}
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """The staged data a plan is computed from (the staging tables of the run)."""
+    """The staged data a plan is computed from (the staging tables of the run).
+
+    What only a change of segmentation settings reads is lazy: it is collected
+    for that segmentation and freed after it, instead of staying in memory
+    (about 0.9 GB at 1 M accounts) through every scenario's selection; of the
+    accounts, the overrides read only the hierarchy."""
 
     lines: pl.LazyFrame
-    erp_customers: pl.DataFrame
-    accounts: pl.DataFrame
-    fx_rates: pl.DataFrame
-    opportunities: pl.DataFrame
+    erp_customers: pl.LazyFrame
+    accounts: pl.LazyFrame
+    fx_rates: pl.LazyFrame
+    opportunities: pl.LazyFrame
     managers: pl.DataFrame
     overrides: pl.DataFrame
 
@@ -82,14 +89,14 @@ def scenario_plan(inputs: PlanInputs, settings: Settings, base_segments: pl.Data
     if settings.segmentation != base.segmentation:
         segments = build_customer_segments(
             inputs.lines,
-            inputs.erp_customers,
-            inputs.accounts,
-            inputs.fx_rates,
-            inputs.opportunities,
+            inputs.erp_customers.collect(),
+            inputs.accounts.collect(),
+            inputs.fx_rates.collect(),
+            inputs.opportunities.collect(),
             settings.segmentation,
             settings.as_of,
         )
-    status = override_status(inputs.overrides, inputs.accounts, settings)
+    status = override_status(inputs.overrides, inputs.accounts.select(HIERARCHY_COLUMNS).collect(), settings)
     candidates = select_key_accounts(
         segments,
         inputs.managers,
@@ -105,9 +112,28 @@ def _key_account(column: str) -> pl.Expr:
     return pl.col(column).is_in(list(KAM_SERVED_DECISIONS)).fill_null(False)
 
 
-def scenario_candidates(name: str, plan: Plan, base: Plan) -> pl.DataFrame:
+#: The columns of marts.scenario_candidates that come from a plan's candidates.
+_CANDIDATE_COLUMNS = [
+    "customer_id",
+    "customer_name",
+    "eligible",
+    "score",
+    "selection_rank",
+    "decision",
+    "proposed_decision",
+    "decision_source",
+    "selection_stability",
+    "marginal",
+    "decision_reason",
+    "as_of_date",
+]
+
+
+def scenario_candidates(name: str, plan: Plan, base_proposals: pl.DataFrame) -> pl.DataFrame:
     """Rows of marts.scenario_candidates: every customer under scenario `name`,
-    with its change against the base plan's proposal."""
+    with its change against the base plan's proposal (`base_proposals`:
+    customer_id, base_proposed_decision). Only the columns the table keeps
+    are joined: a plan's frames are a million rows each at scale."""
     key, base_key = _key_account("proposed_decision"), _key_account("base_proposed_decision")
     change = (
         pl.when(key & base_key)
@@ -119,7 +145,8 @@ def scenario_candidates(name: str, plan: Plan, base: Plan) -> pl.DataFrame:
         .otherwise(pl.lit(NONE))
     )
     return (
-        plan.candidates.join(
+        plan.candidates.select(_CANDIDATE_COLUMNS)
+        .join(
             plan.segments.select("customer_id", "tier", "segment_class", "revenue_t12m", "margin_t12m"),
             on="customer_id",
             validate="1:1",
@@ -136,16 +163,16 @@ def scenario_candidates(name: str, plan: Plan, base: Plan) -> pl.DataFrame:
             on="customer_id",
             validate="1:1",
         )
-        .join(
-            base.candidates.select("customer_id", base_proposed_decision="proposed_decision"),
-            on="customer_id",
-            how="left",
-            validate="1:1",
-        )
+        .join(base_proposals, on="customer_id", how="left", validate="1:1")
         .with_columns(scenario=pl.lit(name), change_vs_base=change)
         .pipe(SCENARIO_CANDIDATES.conform)
         .sort("customer_id")
     )
+
+
+def base_proposals(candidates: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, base_proposed_decision: what every scenario is compared with."""
+    return candidates.select("customer_id", base_proposed_decision="proposed_decision")
 
 
 def comparison_row(
@@ -194,17 +221,32 @@ def describe_changes(settings: Settings, name: str) -> str:
     return "; ".join(f"{key} = {value!r}" for key, value in leaves.items())
 
 
-def run_scenarios(inputs: PlanInputs, base: Plan, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(marts.scenario_candidates, marts.scenario_comparison): every scenario of
-    `settings`, and the comparison with the base plan as its first row."""
-    base_rows = scenario_candidates(BASE, base, base)
-    rows, comparison = [], [comparison_row(BASE, "The plan as published", "", base_rows, base, settings)]
+def run_scenarios(
+    inputs: PlanInputs,
+    segments: pl.DataFrame,
+    candidates: pl.DataFrame,
+    tiers: pl.DataFrame | None,
+    settings: Settings,
+    write: Callable[[pl.DataFrame], None],
+) -> pl.DataFrame:
+    """marts.scenario_comparison: the base plan (`segments`, `candidates` and
+    the TIER overrides `tiers` of the run) as its first row, then every
+    scenario of `settings`. Each scenario's rows of marts.scenario_candidates
+    go to `write` as soon as they are computed, and its plan is released
+    before the next one's: at 1 M customers a plan is about a gigabyte, and
+    keeping every plan alive until the end set the run's peak memory."""
+    base = review_plan(segments, candidates, tiers, inputs, settings)
+    proposals = base_proposals(candidates)
+    comparison = [
+        comparison_row(BASE, "The plan as published", "", scenario_candidates(BASE, base, proposals), base, settings)
+    ]
+    del base, candidates  # from here on only the base segments and proposals are needed
     for name in sorted(settings.scenarios):
         scenario = settings.for_scenario(name)
-        plan = scenario_plan(inputs, scenario, base.segments, settings)
-        frame = scenario_candidates(name, plan, base)
-        rows.append(frame)
+        plan = scenario_plan(inputs, scenario, segments, settings)
+        rows = scenario_candidates(name, plan, proposals)
         description = settings.scenarios[name].description
-        comparison.append(comparison_row(name, description, describe_changes(settings, name), frame, plan, scenario))
-    candidates = pl.concat(rows) if rows else SCENARIO_CANDIDATES.conform(base_rows.clear())
-    return candidates, pl.concat(comparison)
+        comparison.append(comparison_row(name, description, describe_changes(settings, name), rows, plan, scenario))
+        write(rows)
+        del plan, rows  # before the next scenario's plan is computed, not after
+    return pl.concat(comparison)

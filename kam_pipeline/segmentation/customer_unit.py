@@ -14,6 +14,8 @@ from kam_pipeline.segmentation.potential import (
 )
 from kam_pipeline.settings import SegmentationSettings
 
+#: The columns of staging.crm_accounts that map an account to its customer.
+HIERARCHY_COLUMNS = ("account_id", "parent_account_id")
 #: Attributes a customer takes from its top account.
 TOP_ACCOUNT_ATTRIBUTES = ("region", "country_code", "industry", "owner_id", "competitive_position")
 
@@ -33,6 +35,21 @@ def account_customers(accounts: pl.DataFrame, settings: SegmentationSettings) ->
         sample = ", ".join(broken.get_column("account_id").head(5).to_list())
         raise ValueError(f"{len(broken)} CRM accounts have no top account (broken hierarchy), e.g. {sample}")
     return groups.select("account_id", customer_id=pl.col("top_account_id"))
+
+
+def customers_of(accounts: pl.DataFrame, account_ids: pl.Series, settings: SegmentationSettings) -> pl.DataFrame:
+    """`account_customers` for the accounts `account_ids` and their ancestors
+    only: the hierarchy resolved over their chains of parents gives the same
+    top accounts as the whole hierarchy, and a handful of committee overrides
+    no longer walks a million accounts (about 3 s each time at 1 M accounts)."""
+    chain = accounts.filter(pl.col("account_id").is_in(account_ids.implode()))
+    while True:
+        parents = chain.get_column("parent_account_id").drop_nulls()
+        unseen = parents.filter(~parents.is_in(chain.get_column("account_id").implode()))
+        above = accounts.filter(pl.col("account_id").is_in(unseen.implode()))
+        if above.is_empty():  # every chain reaches its top, or a parent that does not exist
+            return account_customers(chain, settings)
+        chain = pl.concat([chain, above])
 
 
 def customer_profiles(

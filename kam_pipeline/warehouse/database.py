@@ -4,7 +4,9 @@ Every asset writes its table here; the publish step copies the result into
 the file BI tools read (kam_pipeline/warehouse/publish.py), because DuckDB allows one
 writer *or* many readers per file (docs/decisions.md §2). Writes replace a
 whole table, or the rows of one key (an extract, an as-of date), inside one
-transaction, so a rerun replaces exactly what it recomputes. The staging
+transaction, so a rerun replaces exactly what it recomputes; a table too
+large to hold at once is replaced and then appended to in parts by the same
+step. The staging
 tables are views over the parsed Parquet files (`stage_view`), so the
 invoice lines are stored once, in the published file.
 """
@@ -56,6 +58,15 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         con.unregister("_frame")
 
 
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Insert `frame`'s rows into the existing `table`, matching columns by name."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
     """Replace the rows of `table` matching `key` (column = value) with
     `frame`, in one transaction; creates the table from `frame` if needed and
@@ -82,6 +93,11 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 
 def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
     return con.sql(f"SELECT * FROM {table}").pl()
+
+
+def scan_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.LazyFrame:
+    """`table` as a lazy frame, read from `con` when collected."""
+    return con.sql(f"SELECT * FROM {table}").pl(lazy=True)
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:

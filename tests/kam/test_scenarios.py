@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from kam_pipeline.kam import select_key_accounts
-from kam_pipeline.kam.scenarios import PlanInputs, review_plan, run_scenarios
+from kam_pipeline.kam.scenarios import PlanInputs, run_scenarios
+from kam_pipeline.kam.tables import SCENARIO_CANDIDATES
 from kam_pipeline.settings import Settings, SettingsError, load_settings
 
 from .conftest import AS_OF
@@ -17,11 +18,11 @@ from .test_overrides import OVERRIDE_SCHEMA, accounts_frame
 
 def _inputs(segments: pl.DataFrame, managers: pl.DataFrame) -> PlanInputs:
     """Staged data for scenarios that change only KAM settings (the segments are reused)."""
-    empty = pl.DataFrame()
+    empty = pl.LazyFrame()
     return PlanInputs(
-        lines=pl.LazyFrame(),
+        lines=empty,
         erp_customers=empty,
-        accounts=accounts_frame(*((c, None) for c in segments.get_column("customer_id"))),
+        accounts=accounts_frame(*((c, None) for c in segments.get_column("customer_id"))).lazy(),
         fx_rates=empty,
         opportunities=empty,
         managers=managers,
@@ -33,8 +34,9 @@ def _compare(segments: pl.DataFrame, managers: pl.DataFrame, scenarios: dict) ->
     settings = Settings.model_validate({"as_of": AS_OF, "scenarios": scenarios})
     inputs = _inputs(segments, managers)
     candidates = select_key_accounts(segments, managers, settings.kam)
-    base = review_plan(segments, candidates, None, inputs, settings)
-    return run_scenarios(inputs, base, settings)
+    written: list[pl.DataFrame] = []
+    comparison = run_scenarios(inputs, segments, candidates, None, settings, written.append)
+    return pl.concat(written) if written else SCENARIO_CANDIDATES.empty(), comparison
 
 
 def _row(comparison: pl.DataFrame, scenario: str) -> dict:

@@ -3,7 +3,11 @@
 from datetime import date
 from decimal import Decimal
 
+import polars as pl
 import pytest
+
+from kam_pipeline.segmentation.customer_unit import account_customers, customers_of
+from kam_pipeline.settings import SegmentationSettings
 
 from .builder import by_customer
 
@@ -71,3 +75,17 @@ def test_broken_hierarchy_is_an_error(data) -> None:
     data.account("ORPHAN", "MISSING")
     with pytest.raises(ValueError, match="broken hierarchy"):
         data.segments()
+
+
+def test_customers_of_named_accounts_match_the_whole_hierarchy() -> None:
+    accounts = pl.DataFrame(
+        [("TOP", None), ("MID", "TOP"), ("LEAF", "MID"), ("OTHER", None), ("KID", "OTHER"), ("LONE", None)],
+        schema={"account_id": pl.String, "parent_account_id": pl.String},
+        orient="row",
+    )
+    named = pl.Series(["LEAF", "KID", "LEAF", "UNKNOWN"])
+    settings = SegmentationSettings()
+    whole = dict(account_customers(accounts, settings).rows())
+    found = dict(customers_of(accounts, named, settings).rows())
+    assert found == {name: whole[name] for name in ("LEAF", "MID", "TOP", "KID", "OTHER")}  # the chains only
+    assert found["LEAF"] == "TOP"
