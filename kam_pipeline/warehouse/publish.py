@@ -277,16 +277,25 @@ def _carried_over(copy: Path, work_db: Path, candidates: frozenset[str]) -> Carr
         return CarryOver()
 
 
+def _listed(files: tuple[str, ...]) -> str:
+    return ", ".join(literal(f) for f in files)
+
+
 def _refresh_rows(con: duckdb.DuckDBPyConnection, table: str, refresh: Refresh, expected: int) -> None:
     """Replace the rows of the changed landing files of `table` (carried over
     with the previous file) with the working database's; if the result does
     not have the working table's row count, fill the table afresh."""
     names = ", ".join(c.name for c in schema.declared_tables()[table])
-    con.execute(f"DELETE FROM {table} WHERE {SOURCE_FILE} IN (SELECT unnest(?))", [list(refresh.delete)])
-    con.execute(
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table} WHERE {SOURCE_FILE} IN (SELECT unnest(?))",
-        [list(refresh.insert)],
-    )
+    # Constant lists, not a join: the working table is a union of one branch
+    # per file read in place, and only a constant filter lets DuckDB drop the
+    # other files' branches instead of reading every line (10 s at 100 M).
+    if refresh.delete:
+        con.execute(f"DELETE FROM {table} WHERE {SOURCE_FILE} IN ({_listed(refresh.delete)})")
+    if refresh.insert:
+        con.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table} "
+            f"WHERE {SOURCE_FILE} IN ({_listed(refresh.insert)})"
+        )
     if database.count_rows(con, table) != expected:
         con.execute(f"DELETE FROM {table}")
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table}")
