@@ -30,7 +30,7 @@ def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsRes
     run = settings.resolved
     stats = context.instance.get_run_stats(context.run.run_id)
     started = datetime.fromtimestamp(stats.start_time, UTC) if stats.start_time else datetime.now(UTC)
-    record = RunRecord(context.run.run_id, run.as_of, started, datetime.now(UTC))
+    record = RunRecord(context.run.run_id, run.as_of, started, datetime.now(UTC), run.segmentation.reporting_currency)
 
     def committed() -> None:  # the swap happened: the run's outcome is "published", whatever comes next
         context.instance.add_run_tags(record.run_id, {PUBLISHED_TAG: "true"})

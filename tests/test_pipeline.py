@@ -1,6 +1,8 @@
 """The nightly job end to end on generated data: segmentation, KAM decisions,
 history, reruns and threshold changes, through Dagster's real job."""
 
+import ast
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -9,6 +11,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
+from sqlalchemy import create_engine, inspect, text
 
 from assets.definitions import defs
 from assets.nightly import JOB_NAME
@@ -281,3 +284,40 @@ def test_a_european_export_publishes_the_same_segments(tmp_path: Path, landing: 
         columns = [c for c in read(original, f"FROM {table} LIMIT 0").columns if c not in ("run_id", "_source_file")]
         query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL"
         assert read(warehouse, query).equals(read(original, query)), table
+
+
+def readme_bi_queries() -> list[str]:
+    """The SQL of every `con.sql(...)` in the README's BI guide ("For BI users")."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("## For BI users", 1)[1].split("\n## ", 1)[0]
+    queries = []
+    for block in re.findall(r"```python\n(.*?)```", guide, re.DOTALL):
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sql":
+                queries.append(ast.literal_eval(node.args[0]))
+    return queries
+
+
+def test_a_bi_client_reads_the_bi_views_and_runs_the_readme_queries(default_run) -> None:
+    """As a BI tool does it (duckdb-engine, SQLAlchemy 2.0, read-only): schemas,
+    the bi views with their documented columns, and the README's queries."""
+    warehouse = default_run[0]
+    engine = create_engine(f"duckdb:///{warehouse}", connect_args={"read_only": True})
+    try:
+        catalog = warehouse.stem  # duckdb-engine names schemas <database>.<schema>
+        inspector = inspect(engine)
+        assert {f"{catalog}.{s}" for s in ("bi", "marts", "quality", "history", "meta")} <= set(
+            inspector.get_schema_names()
+        )
+        views = inspector.get_view_names(schema=f"{catalog}.bi")
+        assert {"current_segmentation", "kam_decisions", "kam_programme", "scenarios", "data_quality"} <= set(views)
+        for view in views:
+            columns = inspector.get_columns(view, schema=f"{catalog}.bi")
+            assert columns and all(c["comment"] for c in columns), view
+        queries = readme_bi_queries()
+        assert len(queries) >= 2
+        with engine.connect() as con:
+            for query in queries:
+                assert con.execute(text(query)).fetchall(), query
+    finally:
+        engine.dispose()

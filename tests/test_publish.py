@@ -30,7 +30,7 @@ def _work_db(tmp_path: Path, rate_type: str = "DECIMAL(18,8)") -> Path:
 
 def _run(run_id: str) -> RunRecord:
     now = datetime.now(UTC)
-    return RunRecord(run_id, date(2026, 11, 28), now, now)
+    return RunRecord(run_id, date(2026, 11, 28), now, now, "EUR")
 
 
 def test_swap_keeps_previous_file_permissions_and_run_log(tmp_path: Path) -> None:

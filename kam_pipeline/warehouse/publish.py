@@ -63,6 +63,7 @@ class RunRecord:
     as_of: date
     started_at: datetime
     finished_at: datetime
+    reporting_currency: str  # segmentation.reporting_currency: what the published amounts are in
 
 
 @dataclass(frozen=True)
@@ -316,7 +317,8 @@ def _record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str
     """Carry the working database's run log over (the source of truth: every
     publish records its run there, `_commit`) and add this run's row."""
     if database.table_exists(con, "meta.runs", "work"):
-        con.execute("INSERT INTO meta.runs SELECT * FROM work.meta.runs WHERE run_id <> ?", [run.run_id])
+        # By name: a run log kept by an older version lacks the newer columns (null there).
+        con.execute("INSERT INTO meta.runs BY NAME SELECT * FROM work.meta.runs WHERE run_id <> ?", [run.run_id])
     rejected = con.execute(
         "SELECT count(*) FROM (SELECT DISTINCT extract, source_file, source_row FROM quality.rejected_rows "
         "WHERE run_id = ?)",
@@ -330,6 +332,7 @@ def _record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, counts: dict[str
         "status": "SUCCESS",
         "row_counts": json.dumps(counts, sort_keys=True),
         "rejected_rows": rejected,
+        "reporting_currency": run.reporting_currency,
     }
     con.execute(f"INSERT INTO meta.runs ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
     return row

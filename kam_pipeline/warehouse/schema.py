@@ -5,10 +5,23 @@ sql/*.sql is the contract with BI users: tables with their column types and
 declared columns back (with their comments) for the publish step, the
 Dagster column metadata and the schema-stability test, so the SQL files stay
 the single source.
+
+View columns are documented without repeating the tables' text: a column
+the view passes through under its own name takes the comment of that column
+in the first table the view reads (`_inherit_view_comments`); only computed
+or renamed columns carry a `COMMENT ON COLUMN` in sql/60_bi_views.sql. We
+chose matching by name over generating the views from Python because the
+views stay plain SQL a BI engineer can read, and over parsing each select
+item because DuckDB already resolves the view: its columns and the tables it
+reads are all we need. A rename that should keep the source's comment would
+silently lose it, which is why the test of the bi schema fails on any column
+without a comment. Every amount (DECIMAL) comment names the reporting
+currency, added here once rather than in each comment.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -58,9 +71,52 @@ def create_tables(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> No
     _inherit_history_comments(con)
 
 
+#: A relation a view reads, in DuckDB's rendering of the view (`FROM ((marts.x AS s LEFT JOIN ...`).
+_READS = re.compile(r'\b(?:FROM|JOIN)\s+\(*\s*"?(\w+)"?\."?(\w+)"?', re.IGNORECASE)
+AMOUNT_NOTE = "In the reporting currency (column reporting_currency)."
+
+
+def view_sources(view_sql: str) -> list[str]:
+    """The relations a view reads, tables first in FROM/JOIN order, then the
+    views it looks up (such as bi.current_run for the currency): a view's own
+    columns come from its tables."""
+    found = list(dict.fromkeys(f"{schema}.{name}" for schema, name in _READS.findall(view_sql)))
+    return sorted(found, key=lambda relation: relation.startswith("bi."))
+
+
+def _inherit_view_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every view column without a comment the comment of the same-named
+    column of the first relation it reads, and name the currency in every
+    amount's comment. Views go in creation order so that a view read by a later
+    one is documented first."""
+    comments = {
+        (f"{schema}.{table}", column): (data_type, comment)
+        for schema, table, column, data_type, comment in con.execute(
+            "SELECT schema_name, table_name, column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    views = con.execute(
+        "SELECT schema_name || '.' || view_name, sql FROM duckdb_views() "
+        "WHERE NOT internal AND database_name = current_database() ORDER BY view_oid"
+    ).fetchall()
+    for view, sql in views:
+        sources = view_sources(sql)
+        for (relation, column), (data_type, comment) in list(comments.items()):
+            if relation != view:
+                continue
+            text = comment or next((comments[s, column][1] for s in sources if (s, column) in comments), None)
+            if text and data_type.startswith("DECIMAL") and "reporting currency" not in text:
+                text = f"{text} {AMOUNT_NOTE}"
+            if text != comment:
+                comments[view, column] = (data_type, text)
+                con.execute(f"COMMENT ON COLUMN {view}.{column} IS {literal(text)}")
+
+
 def create_views(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
     for script in view_scripts(sql_dir):
         con.execute(script.read_text(encoding="utf-8"))
+    _inherit_view_comments(con)
 
 
 def database_schema(

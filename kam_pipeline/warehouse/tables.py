@@ -17,6 +17,14 @@ RUNS = Table(
         Column("status", pl.String, "SUCCESS or FAILURE."),
         Column("row_counts", pl.String, "JSON object: published table -> row count."),
         Column("rejected_rows", pl.Int64, "Source rows quarantined by the run (all extracts)."),
+        Column(
+            "reporting_currency",
+            pl.String,
+            (
+                "ISO 4217 code of the currency every amount the run published is in (segmentation."
+                "reporting_currency); null on failed runs and on runs logged before it was recorded."
+            ),
+        ),
     ),
 )
 
