@@ -4,6 +4,7 @@ breakdowns and the order of the KAM decisions (kam_pipeline/report/overview.py).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 
 from kam_pipeline.report import formatting, overview
 from kam_pipeline.report.glossary import DECISIONS, TIERS, glossary
+from kam_pipeline.report.html import Callout, Tiles, render_report
 
 SEGMENTS = pl.DataFrame(
     {
@@ -155,3 +157,31 @@ def test_the_glossary_defines_every_tier_and_decision_once() -> None:
     terms = glossary()
     assert set(TIERS) <= set(terms.get_column("term")) and set(DECISIONS) <= set(terms.get_column("term"))
     assert terms.select("kind", "term").is_unique().all()
+
+
+def test_the_page_shows_tiles_grid_and_callouts_formatted() -> None:
+    figures = overview.key_figures(
+        SEGMENTS,
+        CANDIDATES,
+        pl.DataFrame({"max_key_accounts": [19]}),
+        pl.DataFrame({"gap_fte": [2.0]}),
+        pl.DataFrame({"rows_rejected": [0]}),
+    )
+    page = render_report(
+        {},
+        {"Movers": Callout("No earlier snapshot <yet>."), "Glossary": glossary()},
+        title="KAM",
+        as_of=date(2026, 11, 28),
+        run_id="r",
+        lead={
+            "Summary": Tiles(figures.tiles("CHF")),
+            "Tier grid": overview.tier_grid_table(overview.tier_grid(SEGMENTS), "CHF"),
+        },
+        currency="CHF",
+    )
+    assert "<dt>Revenue, last 12 months</dt><dd>CHF 1,000</dd>" in page
+    assert "<dd>2.0 FTE short</dd>" in page
+    assert "<td>2 · CHF 800</td>" in page and "<th>ABC class</th>" in page
+    assert "No earlier snapshot &lt;yet&gt;." in page
+    anchors = re.findall(r'href="#([^"]+)"', page)
+    assert anchors and all(f'id="{anchor}"' in page for anchor in anchors)

@@ -37,7 +37,7 @@ DECISIONS = {
     "WATCH": "Newcomer close to the cut-off (within the watch band) or held back by the turnover cap.",
     "NONE": "Not a key account and not close to becoming one.",
     "MARGINAL": "A selection that a small change of the score weights would reverse: picked but left out in more "
-    "than 10 % of the weight variations, or not picked but selected in more than 10 % of them (§K5.7).",
+    "than kam.marginal_share (10 %) of the weight variations, or not picked but selected in more than that.",
 }
 #: The report's order of the glossary's groups.
 GROUPS = {"Tier": TIERS, "ABC class": ABC_CLASSES, "Potential class": POTENTIAL_CLASSES, "Decision": DECISIONS}

@@ -1,8 +1,9 @@
-"""The static HTML report: the charts and a few small tables of one run in one self-contained file.
+"""The static HTML report: key figures, callouts, charts and small tables of one run in one self-contained file.
 
 Images are embedded as base64 data URIs and the style sheet is inline, so the
 file opens in any browser, offline and without Dagster; a Content-Security-Policy
-forbids loading anything else. Every text from the data is HTML-escaped. The
+forbids loading anything else. Every text from the data is HTML-escaped, and
+numbers and headers are formatted by kam_pipeline.report.formatting. The
 page depends only on its arguments (no clock), so the same run gives the same
 bytes.
 """
