@@ -12,7 +12,7 @@ SAMPLE_DIR := data/landing
 SAMPLE_AS_OF := 2026-11-28
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test dev sample lint lock bench clean
+.PHONY: install run test browser-test dev sample lint lock bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ run: install sample $(DAGSTER_HOME)/dagster.yaml
 
 test: install
 	$(BIN)/pytest
+
+# The tests marked `browser` (left out of `make test`): they need Debian's
+# chromium at /usr/bin/chromium, which .ci/run installs.
+browser-test: install
+	$(BIN)/pytest -m browser
 
 dev: install sample $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev

@@ -12,20 +12,21 @@ from assets.metadata import chart
 from assets.tables import Tables, warehouse_asset
 from kam_pipeline.kam.discussion import decisions_to_discuss
 from kam_pipeline.report.charts import load_chart, migration_chart, pareto_chart, tier_matrix_chart
-from kam_pipeline.report.html import Callout, write_report
+from kam_pipeline.report.glossary import glossary
+from kam_pipeline.report.html import Callout, Tiles, write_report
+from kam_pipeline.report.overview import (
+    by_manager,
+    by_region,
+    data_quality,
+    decisions_by_priority,
+    key_figures,
+    movers,
+    tier_grid,
+    tier_grid_table,
+)
 
 TOP_CUSTOMERS = ["customer_id", "customer_name", "tier", "abc_class", "revenue_t12m", "revenue_share"]
 TOP_CUSTOMERS_RISK = ["potential_class", "threat_level"]
-DECISION_COLUMNS = [
-    "decision",
-    "customer_id",
-    "customer_name",
-    "score",
-    "selection_rank",
-    "selection_stability",
-    "decision_source",
-    "decision_reason",
-]
 OVERRIDE_COLUMNS = ["override_id", "customer_id", "action", "tier", "status", "valid_until", "approved_by", "reason"]
 READINESS_FIGURES = [
     "top20_revenue_share",
@@ -77,13 +78,17 @@ LOAD_COLUMNS = [
         "marts.tier_migration",
         "marts.scenario_comparison",
         "marts.scenario_candidates",
+        "marts.capacity_gap",
+        "history.customer_segments",
+        "quality.reconciliation",
     ],
     group_name="publish",
     kinds={"html"},
     tags={"stage": "publish"},
     description="Static HTML report of the run, one file per as-of date in paths.reports_dir, for readers "
-    "without Dagster access: programme readiness and the decisions to discuss first, charts, key tables, "
-    "and a section per what-if scenario.",
+    "without Dagster access: key figures, the tier grid, programme readiness and the decisions to discuss "
+    "first, then the KAM decisions by priority, movers, breakdowns by region and manager, charts, key tables, "
+    "a section per what-if scenario, data quality and a glossary.",
 )
 def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
     run = tables.settings
@@ -95,10 +100,17 @@ def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
     readiness = tables.read("marts.kam_readiness").filter(this_run)
     comparison = tables.read("marts.scenario_comparison")
     currency = run.segmentation.reporting_currency
+    programme = tables.read("marts.kam_programme").filter(this_run)
+    capacity_gap = tables.read("marts.capacity_gap")
+    reconciliation = tables.read("quality.reconciliation").filter(pl.col("run_id") == tables.run_id)
+    previous = tables.latest_snapshot_before("history.customer_segments", run.as_of)
+    figures = key_figures(
+        segments, candidates, programme, capacity_gap.filter(pl.col("level") == "TEAM"), reconciliation
+    )
     discuss = decisions_to_discuss(
         candidates,
         tables.read("marts.kam_overrides"),
-        tables.read("marts.kam_programme").filter(this_run),
+        programme,
         run.kam.robustness_draws,
     )
     charts = {
@@ -114,13 +126,12 @@ def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
         .sort("revenue_t12m", descending=True)
         .head(25)
         .select(*TOP_CUSTOMERS, *TOP_CUSTOMERS_RISK),
-        "KAM decisions": candidates.filter(pl.col("decision") != "NONE")
-        .sort("decision", "selection_rank", "customer_id", nulls_last=True)
-        .select(DECISION_COLUMNS),
         "Overrides": tables.read("marts.kam_overrides").select(OVERRIDE_COLUMNS),
         "Account-manager load": load.sort("utilisation", descending=True, maintain_order=True).select(LOAD_COLUMNS),
         "Scenarios compared": comparison.select(COMPARISON_COLUMNS),
         **_scenario_sections(comparison, tables.read("marts.scenario_candidates")),
+        "Data quality": data_quality(reconciliation),
+        "Glossary": glossary(),
     }
     path = write_report(
         run.reports_dir,
@@ -130,10 +141,19 @@ def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
         run.as_of,
         tables.run_id,
         lead={
+            "Summary": Tiles(figures.tiles(currency)),
+            "Tier grid: ABC class × potential (customers · revenue)": tier_grid_table(tier_grid(segments), currency),
             "Programme readiness": _verdict(readiness),
             "Readiness figures": readiness.select(READINESS_FIGURES),
             "Decisions to discuss": discuss,
+            "KAM decisions by priority": decisions_by_priority(candidates, segments),
+            "Movers": movers(segments, previous)
+            if previous.height
+            else Callout("No earlier snapshot: tier changes show from the next as-of date on."),
+            "By region": by_region(segments, candidates, capacity_gap),
+            "By account manager": by_manager(segments, candidates, load),
         },
+        currency=currency,
     )
     return dg.MaterializeResult(
         metadata={

@@ -277,7 +277,8 @@ def test_report_embeds_every_chart_and_escapes_tables(tmp_path: Path, all_charts
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "Müller &amp; Söhne" in html and "KAM &lt;report&gt;" in html
-    assert "1,234,567.80" in html and "2026-11-28" in html and "run-1" in html
+    assert "EUR 1,234,568" in html and "12.3 %" in html and "2026-11-28" in html and "run-1" in html
+    assert "<th>Revenue (12 months)</th>" in html and "revenue_t12m" not in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no external assets"
 
 

@@ -2,8 +2,13 @@
 history, reruns and threshold changes, through Dagster's real job."""
 
 import ast
+import base64
+import hashlib
+import html
+import json
 import re
 import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -198,6 +203,64 @@ def test_the_report_draws_its_charts_once_and_shows_them_in_the_ui(default_run) 
     assert "Verdict: " in page
     assert ">Scenario one more kam: " in page and ">Scenario a cut 70: " in page
     assert warehouse.exists()
+
+
+CHROMIUM = "/usr/bin/chromium"
+#: Run in the page before anything else: records CSP violations and load
+#: errors, then on load writes the images, broken images and in-page links
+#: without a target into <pre id="browser-check"> for --dump-dom to return.
+BROWSER_CHECK = """(() => {
+  const problems = [];
+  document.addEventListener('securitypolicyviolation', e => problems.push('csp: ' + e.violatedDirective + ' ' + e.blockedURI));
+  window.addEventListener('error', e => problems.push('error: ' + (e.message || (e.target && e.target.tagName))), true);
+  window.addEventListener('load', () => {
+    const images = [...document.images];
+    const broken = images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt);
+    const links = [...document.querySelectorAll('a[href^="#"]')].map(a => a.getAttribute('href'));
+    const dangling = links.filter(href => !document.getElementById(href.slice(1)));
+    const out = document.createElement('pre');
+    out.id = 'browser-check';
+    out.textContent = JSON.stringify({images: images.length, broken, links: links.length, dangling, problems});
+    document.body.appendChild(out);
+  });
+})();"""
+
+
+def open_in_chromium(page: str, tmp_path: Path) -> tuple[dict, list[str]]:
+    """What BROWSER_CHECK finds in `page` in headless Chromium, and the
+    browser's console messages. The check is added to a copy of the page and
+    allowed by its hash only, so the page's own CSP still governs the rest."""
+    digest = base64.b64encode(hashlib.sha256(BROWSER_CHECK.encode()).digest()).decode()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1)
+    checked = page.replace(csp, f"{csp}; script-src 'sha256-{digest}'", 1)
+    checked = checked.replace("<style>", f"<script>{BROWSER_CHECK}</script>\n<style>", 1)
+    copy = tmp_path / "report.html"
+    copy.write_text(checked, encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+    flags += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    flags += [f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    flags += ["--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000", "--dump-dom"]
+    done = subprocess.run([CHROMIUM, *flags, copy.as_uri()], capture_output=True, text=True, timeout=120, check=True)
+    found = re.search(r'<pre id="browser-check">(.*?)</pre>', done.stdout)
+    assert found, done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    return json.loads(html.unescape(found.group(1))), console
+
+
+@pytest.mark.browser
+def test_the_report_renders_in_a_real_browser(default_run, tmp_path: Path) -> None:
+    """In headless Chromium (make browser-test): every chart loads, every
+    link of the contents finds its section, nothing is blocked or logged."""
+    report = next(
+        m
+        for m in default_run[1].get_asset_materialization_events()
+        if m.asset_key == dg.AssetKey(["reports", "kam_report"])
+    )
+    page = Path(report.materialization.metadata["path"].value).read_text(encoding="utf-8")
+    check, console = open_in_chromium(page, tmp_path)
+    assert check["images"] == 4 and check["broken"] == []
+    assert check["links"] == page.count('href="#') and check["dangling"] == []
+    assert check["problems"] == [] and console == []
 
 
 def test_without_the_overrides_file_the_decisions_are_the_rule_only_ones(

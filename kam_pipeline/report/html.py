@@ -1,8 +1,9 @@
-"""The static HTML report: the charts and a few small tables of one run in one self-contained file.
+"""The static HTML report: key figures, callouts, charts and small tables of one run in one self-contained file.
 
 Images are embedded as base64 data URIs and the style sheet is inline, so the
 file opens in any browser, offline and without Dagster; a Content-Security-Policy
-forbids loading anything else. Every text from the data is HTML-escaped. The
+forbids loading anything else. Every text from the data is HTML-escaped, and
+numbers and headers are formatted by kam_pipeline.report.formatting. The
 page depends only on its arguments (no clock), so the same run gives the same
 bytes.
 """
@@ -11,15 +12,15 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 
 import polars as pl
+
+from kam_pipeline.report.formatting import cell, label
 
 #: Tables longer than this are cut in the report (the note under the table says so).
 MAX_TABLE_ROWS = 200
@@ -46,6 +47,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .callout { border-left: 4px solid #1b3a6b; background: #eef2f8; padding: 8px 14px; }
 .callout p { margin: 0 0 4px; font-weight: 600; }
 .callout ul { margin: 4px 0 0; padding-left: 20px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 10px; margin: 0; }
+.tile { border: 1px solid #e3e3e3; border-top: 3px solid #1b3a6b; padding: 8px 12px; }
+.tile dt { color: #666; font-size: 0.85em; }
+.tile dd { margin: 2px 0 0; font-size: 1.3em; font-weight: 600; font-variant-numeric: tabular-nums; }
 """
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -58,27 +63,37 @@ class Callout:
     points: tuple[str, ...] = ()
 
 
-Lead = Mapping[str, "Callout | pl.DataFrame"]
+@dataclass(frozen=True)
+class Tiles:
+    """Key figures shown as tiles: (label, formatted value) pairs."""
+
+    figures: tuple[tuple[str, str], ...]
+
+
+#: Section name -> what it shows, in order.
+Sections = Mapping[str, "Callout | Tiles | pl.DataFrame"]
 
 
 def write_report(
     out_dir: Path,
     charts: Mapping[str, bytes],
-    tables: Mapping[str, pl.DataFrame],
+    tables: Sections,
     title: str,
     as_of: date,
     run_id: str,
-    lead: Lead | None = None,
+    lead: Sections | None = None,
+    currency: str = "EUR",
 ) -> Path:
     """Write `kam_report_<as_of>.html` into out_dir (created if missing) and return its path.
 
     `lead` maps a section name to a callout or a small frame shown first (what
     a reader must see before the charts), charts a section name to PNG bytes,
-    tables a section name to a small frame, each in the given order. A rerun
+    tables a section name to a small frame or a callout, each in the given
+    order. Amounts are shown in `currency` (kam_pipeline.report.formatting). A rerun
     for the same as-of date replaces the file atomically, so a reader never
     sees half a report.
     """
-    page = render_report(charts, tables, title=title, as_of=as_of, run_id=run_id, lead=lead)
+    page = render_report(charts, tables, title=title, as_of=as_of, run_id=run_id, lead=lead, currency=currency)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"kam_report_{as_of.isoformat()}.html"
     partial = path.with_name(f".{path.name}.partial")
@@ -89,20 +104,18 @@ def write_report(
 
 def render_report(
     charts: Mapping[str, bytes],
-    tables: Mapping[str, pl.DataFrame],
+    tables: Sections,
     *,
     title: str,
     as_of: date,
     run_id: str,
-    lead: Lead | None = None,
+    lead: Sections | None = None,
+    currency: str = "EUR",
 ) -> str:
     """The report as one HTML document (see write_report)."""
-    sections = [
-        (f"lead-{i}", name, _callout(item) if isinstance(item, Callout) else _table_section(item))
-        for i, (name, item) in enumerate((lead or {}).items())
-    ]
+    sections = [(f"lead-{i}", name, _content(item, currency)) for i, (name, item) in enumerate((lead or {}).items())]
     sections += [(f"chart-{i}", name, _chart_section(name, png)) for i, (name, png) in enumerate(charts.items())]
-    sections += [(f"table-{i}", name, _table_section(frame)) for i, (name, frame) in enumerate(tables.items())]
+    sections += [(f"table-{i}", name, _content(item, currency)) for i, (name, item) in enumerate(tables.items())]
     nav = " ".join(f'<a href="#{anchor}">{_escape(_heading(name))}</a>' for anchor, name, _ in sections)
     body = "\n".join(
         f'<section id="{anchor}">\n<h2>{_escape(_heading(name))}</h2>\n{content}\n</section>'
@@ -155,22 +168,39 @@ def _chart_section(name: str, png: bytes) -> str:
     return f'<figure><img src="{_data_uri(png)}" alt="{_escape(_heading(name))}"></figure>'
 
 
+def _content(item: Callout | Tiles | pl.DataFrame, currency: str) -> str:
+    if isinstance(item, Callout):
+        return _callout(item)
+    if isinstance(item, Tiles):
+        return _tiles(item)
+    return _table_section(item, currency)
+
+
+def _tiles(tiles: Tiles) -> str:
+    items = "".join(
+        f'<div class="tile"><dt>{_escape(label)}</dt><dd>{_escape(value)}</dd></div>' for label, value in tiles.figures
+    )
+    return f'<dl class="tiles">{items}</dl>'
+
+
 def _callout(callout: Callout) -> str:
     points = "".join(f"<li>{_escape(point)}</li>" for point in callout.points)
     listed = f"<ul>{points}</ul>" if points else ""
     return f'<div class="callout"><p>{_escape(callout.headline)}</p>{listed}</div>'
 
 
-def _table_section(frame: pl.DataFrame) -> str:
+def _table_section(frame: pl.DataFrame, currency: str) -> str:
     if frame.height == 0:
         return '<p class="note">No rows.</p>'
     numeric = [dtype.is_numeric() for dtype in frame.dtypes]
-    head = "".join(f"<th>{_escape(column)}</th>" for column in frame.columns)
+    head = "".join(f"<th>{_escape(label(column))}</th>" for column in frame.columns)
     rows = []
     for row in frame.head(MAX_TABLE_ROWS).iter_rows():
         cells = (
-            f'<td class="num">{_cell(value)}</td>' if is_number else f"<td>{_cell(value)}</td>"
-            for value, is_number in zip(row, numeric, strict=True)
+            f'<td class="num">{_escape(cell(value, column, currency))}</td>'
+            if is_number
+            else f"<td>{_escape(cell(value, column, currency))}</td>"
+            for value, column, is_number in zip(row, frame.columns, numeric, strict=True)
         )
         rows.append(f"<tr>{''.join(cells)}</tr>")
     note = (
@@ -178,22 +208,3 @@ def _table_section(frame: pl.DataFrame) -> str:
     )
     lines = ['<div class="scroll"><table>', f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows, "</tbody>"]
     return "\n".join([*lines, "</table></div>"]) + note
-
-
-def _cell(value: object) -> str:
-    """A value as escaped text: amounts with two decimals, counts and large numbers with thousands separators."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return _escape(str(value))
