@@ -11,6 +11,11 @@ SAMPLE_DIR := data/landing
 # so that `make run` gives the same warehouse every day.
 SAMPLE_AS_OF := 2026-11-28
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The instance settings live in config/, not at the repository root, where
+# Dagster would warn that a ./dagster.yaml beside a DAGSTER_HOME is ignored.
+INSTANCE_YAML := config/dagster.yaml
+# Port of the Dagster UI: `make dev PORT=3001`.
+PORT ?= 3000
 
 .PHONY: install run test dev sample lint lock bench clean
 
@@ -22,9 +27,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_YAML)
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	cp $(INSTANCE_YAML) $@
 
 # Sample data for the default landing directory only: a KAM_LANDING_DIR set
 # by the operator is used as it is.
@@ -43,8 +48,9 @@ run: install sample $(DAGSTER_HOME)/dagster.yaml
 test: install
 	$(BIN)/pytest
 
+# `dg dev` supersedes `dagster dev`; dg warns unless the project's venv is the active one.
 dev: install sample $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -230,7 +230,7 @@ def child_env(dagster_home: Path | None) -> dict[str, str]:
     env.pop("DAGSTER_HOME", None)
     if dagster_home is not None:
         dagster_home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+        shutil.copy(REPO / "config" / "dagster.yaml", dagster_home / "dagster.yaml")
         env["DAGSTER_HOME"] = str(dagster_home)
     return env
 

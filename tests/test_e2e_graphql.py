@@ -1,6 +1,6 @@
 """End to end through the real Dagster deployment and its GraphQL API.
 
-`dagster dev` (webserver + daemon, with the repository's dagster.yaml: a queued
+`dagster dev` (webserver + daemon, with the repository's config/dagster.yaml: a queued
 run coordinator that only the daemon dequeues) serves the code location of
 `[tool.dagster]` on a loopback port, with a temporary DAGSTER_HOME. The test
 launches `kam_nightly` through `DagsterGraphQLClient` on a small generated
@@ -255,7 +255,7 @@ def dagster_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         monkeypatch.setenv(name, ",".join(filter(None, [os.environ.get(name), HOST, "localhost"])))
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO_ROOT / "config" / "dagster.yaml", home / "dagster.yaml")
     port = free_port()
     log = tmp_path / "dagster_dev.log"
     client = DagsterGraphQLClient(HOST, port_number=port, timeout=30)
