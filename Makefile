@@ -11,6 +11,10 @@ SAMPLE_DIR := data/landing
 # so that `make run` gives the same warehouse every day.
 SAMPLE_AS_OF := 2026-11-28
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The instance settings (the design's top-level dagster.yaml), copied into DAGSTER_HOME.
+INSTANCE_YAML := dagster.yaml
+# Port of the Dagster UI: `make dev PORT=3001`.
+PORT ?= 3000
 
 .PHONY: install run test browser-test dev sample lint lock bench clean
 
@@ -22,9 +26,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_YAML)
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	cp $(INSTANCE_YAML) $@
 
 # Sample data for the default landing directory only: a KAM_LANDING_DIR set
 # by the operator is used as it is.
@@ -48,8 +52,9 @@ test: install
 browser-test: install
 	$(BIN)/pytest -m browser
 
+# `dg dev` supersedes `dagster dev`; dg warns unless the project's venv is the active one.
 dev: install sample $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

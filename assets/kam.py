@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from assets.metadata import markdown_table
-from assets.tables import Tables, warehouse_asset
+from assets.metadata import check_result, markdown_table
+from assets.tables import Tables, asset_key, warehouse_asset
 from kam_pipeline.kam import (
     account_manager_load,
     capacity_gap,
@@ -19,20 +19,47 @@ from kam_pipeline.kam import (
     select_key_accounts,
     tier_migration,
 )
+from kam_pipeline.kam.checks import allocated_within_capacity, key_accounts_within_seats
 from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection, forced_tiers, override_status
 from kam_pipeline.kam.readiness import programme_readiness
 from kam_pipeline.kam.scenarios import PlanInputs, run_scenarios
 from kam_pipeline.kam.tables import SCENARIO_CANDIDATES
+from kam_pipeline.segmentation.checks import one_row_per
 from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
 MANAGERS = "staging.account_managers"
 OVERRIDES = "marts.kam_overrides"
+ALLOCATION = "marts.resource_allocation"
+LOAD = "marts.account_manager_load"
 OVERRIDE_INPUTS = ["staging.kam_overrides", "staging.crm_accounts"]
 OVERRIDES_CHECK = "overrides_need_attention"
 CAPACITY_CHECK = "includes_within_capacity"
 KAM_ASSET = {"group_name": "kam", "kinds": {"duckdb", "polars"}, "tags": {"stage": "decide"}}
+#: One row per customer and as-of date: a duplicate would double every sum a BI tool makes (blocking).
+ONE_ROW = "one_row_per_customer"
+ONE_ROW_DESCRIPTION = "One row per customer_id and as_of_date: a duplicate would double every sum a BI tool makes."
+ONE_CANDIDATE_CHECK = dg.AssetCheckSpec(
+    ONE_ROW, asset=asset_key(CANDIDATES), blocking=True, description=ONE_ROW_DESCRIPTION
+)
+ONE_ALLOCATION_CHECK = dg.AssetCheckSpec(
+    ONE_ROW, asset=asset_key(ALLOCATION), blocking=True, description=ONE_ROW_DESCRIPTION
+)
+SEATS_CHECK = dg.AssetCheckSpec(
+    "keep_add_within_seats",
+    asset=["marts", "kam_programme"],
+    blocking=True,
+    description="KEEP + ADD of marts.kam_candidates fit max_key_accounts: the proposal always, what holds now "
+    "unless incumbents stand between reviews, both unless INCLUDE overrides alone exceed the seats "
+    "(docs/methodology.md §K4, §K5.2, §K5.3, §K5.8).",
+)
+HOURS_CHECK = dg.AssetCheckSpec(
+    "allocated_within_capacity",
+    asset=asset_key(LOAD),
+    description="Warns when a manager is allocated more hours than its capacity_hours, or a customer more than "
+    "its plan requires (docs/methodology.md §K6.3).",
+)
 LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "allocated_hours", "capacity_hours", "load_status"]
 
 
@@ -50,9 +77,12 @@ def _overrides_in_force(tables: Tables) -> pl.DataFrame:
     "(RULE or OVERRIDE), score and the points of each factor, eligibility, how stable the selection is under "
     "small changes of the weights, and the reason with figures; KEEP + ADD stay within the KAM team's capacity "
     "unless INCLUDE overrides alone exceed it.",
+    check_specs=[ONE_CANDIDATE_CHECK],
     **KAM_ASSET,
 )
-def kam_candidates(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+def kam_candidates(
+    context: dg.AssetExecutionContext, tables: Tables
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = tables.settings
     candidates = select_key_accounts(
         tables.read(SEGMENTS),
@@ -65,7 +95,7 @@ def kam_candidates(context: dg.AssetExecutionContext, tables: Tables) -> dg.Mate
     tables.replace_rows("history.kam_candidates", candidates, {"as_of_date": run.as_of})
     decided = candidates.filter(pl.col("decision") != "NONE").sort("selection_rank", nulls_last=True)
     discuss = candidates.filter(pl.col("marginal") | (pl.col("decision_source") == "OVERRIDE"))
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(candidates),
             "decisions": dg.MetadataValue.json(_counts(candidates, "decision")),
@@ -85,6 +115,7 @@ def kam_candidates(context: dg.AssetExecutionContext, tables: Tables) -> dg.Mate
             ),
         }
     )
+    yield check_result(ONE_CANDIDATE_CHECK, one_row_per(candidates, ["customer_id", "as_of_date"]))
 
 
 def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
@@ -130,13 +161,16 @@ def kam_overrides(
 
 
 @warehouse_asset(
-    "marts.resource_allocation",
+    ALLOCATION,
     reads=[SEGMENTS, CANDIDATES, MANAGERS, OVERRIDES],
     description="Per customer: coverage plan, yearly account-manager and KAM hours it needs, and the hours its "
     "managers' capacity covers in priority order.",
+    check_specs=[ONE_ALLOCATION_CHECK],
     **KAM_ASSET,
 )
-def allocation(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+def allocation(
+    context: dg.AssetExecutionContext, tables: Tables
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     frame = resource_allocation(
         tables.read(SEGMENTS),
         tables.read(CANDIDATES),
@@ -144,47 +178,53 @@ def allocation(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
         tables.settings.kam,
         tiers=forced_tiers(tables.read(OVERRIDES)),
     )
-    tables.replace("marts.resource_allocation", frame)
+    tables.replace(ALLOCATION, frame)
     plans = frame.group_by("plan").agg(
         customers=pl.len(),
         hours=(pl.col("am_hours") + pl.col("kam_hours")).sum(),
         uncovered=(pl.col("coverage").is_in(["PARTIAL", "UNCOVERED"])).sum(),
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(frame),
             "coverage": dg.MetadataValue.json(dict(frame.get_column("coverage").value_counts().iter_rows())),
             "plans": dg.MetadataValue.md(markdown_table(plans.sort("hours", descending=True))),
         }
     )
+    yield check_result(ONE_ALLOCATION_CHECK, one_row_per(frame, ["customer_id", "as_of_date"]))
 
 
 @warehouse_asset(
-    "marts.account_manager_load",
-    reads=["marts.resource_allocation", MANAGERS],
+    LOAD,
+    reads=[ALLOCATION, MANAGERS],
     description="Per account manager: customers, required hours against capacity, utilisation and "
     "load status (OVER, BALANCED, UNDER).",
+    check_specs=[HOURS_CHECK],
     **KAM_ASSET,
 )
-def manager_load(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
-    load = account_manager_load(tables.read("marts.resource_allocation"), tables.read(MANAGERS), tables.settings.kam)
-    tables.replace("marts.account_manager_load", load)
-    return dg.MaterializeResult(
+def manager_load(
+    context: dg.AssetExecutionContext, tables: Tables
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    frame = tables.read(ALLOCATION)
+    load = account_manager_load(frame, tables.read(MANAGERS), tables.settings.kam)
+    tables.replace(LOAD, load)
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(load),
             "load": dg.MetadataValue.md(markdown_table(load.select(LOAD_PREVIEW))),
         }
     )
+    yield check_result(HOURS_CHECK, allocated_within_capacity(load, frame))
 
 
 @warehouse_asset(
     "marts.capacity_gap",
-    reads=["marts.account_manager_load"],
+    reads=[LOAD],
     description="Hours required against capacity for the whole team, per role and per region, in hours and FTE.",
     **KAM_ASSET,
 )
 def gap(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
-    frame = capacity_gap(tables.read("marts.account_manager_load"), tables.settings.kam)
+    frame = capacity_gap(tables.read(LOAD), tables.settings.kam)
     tables.replace("marts.capacity_gap", frame)
     return dg.MaterializeResult(
         metadata={"dagster/row_count": len(frame), "gap": dg.MetadataValue.md(markdown_table(frame.drop("as_of_date")))}
@@ -201,7 +241,8 @@ def gap(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResu
             CAPACITY_CHECK,
             asset=["marts", "kam_programme"],
             description="Warns when INCLUDE overrides alone exceed the seats (OVER_CAPACITY).",
-        )
+        ),
+        SEATS_CHECK,
     ],
     **KAM_ASSET,
 )
@@ -209,7 +250,8 @@ def kam_programme(
     context: dg.AssetExecutionContext, tables: Tables
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = tables.settings
-    row = programme_return(tables.read(SEGMENTS), tables.read(CANDIDATES), tables.read(MANAGERS), run.kam)
+    candidates = tables.read(CANDIDATES)
+    row = programme_return(tables.read(SEGMENTS), candidates, tables.read(MANAGERS), run.kam)
     tables.replace_rows("marts.kam_programme", row, {"as_of_date": run.as_of})
     yield dg.MaterializeResult(
         metadata={
@@ -224,6 +266,7 @@ def kam_programme(
         severity=dg.AssetCheckSeverity.WARN,
         description=f"{facts['override_includes']} INCLUDE overrides for {facts['max_key_accounts']} seats",
     )
+    yield check_result(SEATS_CHECK, key_accounts_within_seats(candidates, facts["max_key_accounts"]))
 
 
 @warehouse_asset(
@@ -299,7 +342,7 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
 
 @warehouse_asset(
     "marts.kam_readiness",
-    reads=[SEGMENTS, CANDIDATES, "marts.resource_allocation"],
+    reads=[SEGMENTS, CANDIDATES, ALLOCATION],
     description="One row per as-of date: revenue concentration, how clearly the picks stand out, input "
     "completeness, account-management coverage, selection stability, and the verdict READY, "
     "STRENGTHEN_ACCOUNT_MANAGEMENT_FIRST or DATA_TOO_THIN with its reasons.",
@@ -310,7 +353,7 @@ def kam_readiness(context: dg.AssetExecutionContext, tables: Tables) -> dg.Mater
     row = programme_readiness(
         tables.read(SEGMENTS),
         tables.read(CANDIDATES),
-        tables.read("marts.resource_allocation"),
+        tables.read(ALLOCATION),
         run.kam,
         run.readiness,
     )

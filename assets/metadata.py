@@ -61,3 +61,20 @@ def markdown_table(frame: pl.DataFrame) -> str:
 def chart(png: bytes, title: str) -> dg.MetadataValue:
     """A chart shown inline in the Dagster UI."""
     return dg.MetadataValue.md(chart_metadata(png, title))
+
+
+def check_result(spec: dg.AssetCheckSpec, outcome: tuple[bool, dict[str, object]]) -> dg.AssetCheckResult:
+    """A domain check's (passed, evidence) as the result of `spec`: ERROR when
+    the check blocks publishing, WARN otherwise, so the severity cannot
+    drift from the declaration; lists and dicts of the evidence shown as JSON."""
+    passed, evidence = outcome
+    return dg.AssetCheckResult(
+        asset_key=spec.asset_key,
+        check_name=spec.name,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
+        metadata={
+            name: dg.MetadataValue.json(value) if isinstance(value, list | dict) else value
+            for name, value in evidence.items()
+        },
+    )

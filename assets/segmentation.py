@@ -3,19 +3,46 @@ marts.segment_summary (docs/methodology.md §S)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import dagster as dg
 
-from assets.metadata import markdown_table
-from assets.tables import Tables, warehouse_asset
+from assets.metadata import check_result, markdown_table
+from assets.tables import Tables, asset_key, warehouse_asset
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
+from kam_pipeline.segmentation.checks import one_row_per, revenue_reconciles, revenue_shares_sum_to_one, window_revenue
 
 PREVIEW_COLUMNS = ["customer_id", "customer_name", "tier", "abc_class", "revenue_t12m", "revenue_share", "trend"]
 COMPUTE_TAGS = {"stage": "compute"}
+SEGMENTS = "marts.customer_segments"
+#: What BI reads must not mislead: each of these blocks publishing when it fails (docs/validation.md).
+ONE_ROW_CHECK = dg.AssetCheckSpec(
+    "one_row_per_customer",
+    asset=asset_key(SEGMENTS),
+    blocking=True,
+    description="One row per customer_id and as_of_date: a duplicate would double every sum a BI tool makes.",
+)
+SHARES_CHECK = dg.AssetCheckSpec(
+    "revenue_shares_sum_to_one",
+    asset=asset_key(SEGMENTS),
+    blocking=True,
+    description="revenue_share adds up to 1 over the universe when it has revenue, and is null outside it "
+    "(docs/methodology.md §S4).",
+)
+RECONCILIATION_CHECK = dg.AssetCheckSpec(
+    "revenue_reconciles",
+    asset=asset_key(SEGMENTS),
+    blocking=True,
+    description="Σ revenue_t12m of the segments + of quality.unmapped_customers = the trailing window's accepted "
+    "invoice lines in the reporting currency, up to the rounding of each amount to cents "
+    "(docs/methodology.md §S1, §S3).",
+)
 
 
 @warehouse_asset(
-    "marts.customer_segments",
+    SEGMENTS,
     reads=[
+        "quality.unmapped_customers",
         "staging.invoice_lines",
         "staging.erp_customers",
         "staging.crm_accounts",
@@ -29,22 +56,26 @@ COMPUTE_TAGS = {"stage": "compute"}
     description="One row per customer (account group) for the run's as-of date: revenue and margin over the "
     "trailing window, Pareto share and ABC classes at company, region, country and portfolio level, growth, "
     "potential, threat and tier with the reason.",
+    check_specs=[ONE_ROW_CHECK, SHARES_CHECK, RECONCILIATION_CHECK],
 )
-def customer_segments(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
+def customer_segments(
+    context: dg.AssetExecutionContext, tables: Tables
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = tables.settings
+    fx_rates = tables.read("staging.fx_rates")
     segments = build_customer_segments(
         tables.invoice_days(),
         tables.read("staging.erp_customers"),
         tables.read("staging.crm_accounts"),
-        tables.read("staging.fx_rates"),
+        fx_rates,
         tables.read("staging.opportunities"),
         run.segmentation,
         run.as_of,
     )
-    tables.replace("marts.customer_segments", segments)
+    tables.replace(SEGMENTS, segments)
     tables.replace_rows("history.customer_segments", segments, {"as_of_date": run.as_of})
     top = segments.sort("revenue_t12m", descending=True).head(10).select(PREVIEW_COLUMNS)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(segments),
             "as_of_date": str(run.as_of),
@@ -52,18 +83,24 @@ def customer_segments(context: dg.AssetExecutionContext, tables: Tables) -> dg.M
             "top_customers": dg.MetadataValue.md(markdown_table(top)),
         }
     )
+    yield check_result(ONE_ROW_CHECK, one_row_per(segments, ["customer_id", "as_of_date"]))
+    yield check_result(SHARES_CHECK, revenue_shares_sum_to_one(segments))
+    expected = window_revenue(tables.invoice_days(), fx_rates, run.segmentation, run.as_of)
+    yield check_result(
+        RECONCILIATION_CHECK, revenue_reconciles(segments, tables.read("quality.unmapped_customers"), expected)
+    )
 
 
 @warehouse_asset(
     "marts.segment_summary",
-    reads=["marts.customer_segments"],
+    reads=[SEGMENTS],
     group_name="segmentation",
     kinds={"duckdb", "polars"},
     tags=COMPUTE_TAGS,
     description="Customers and revenue per tier at each level (GLOBAL, REGION, COUNTRY, OWNER).",
 )
 def segment_summary(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
-    summary = build_segment_summary(tables.read("marts.customer_segments"))
+    summary = build_segment_summary(tables.read(SEGMENTS))
     tables.replace("marts.segment_summary", summary)
     return dg.MaterializeResult(
         metadata={

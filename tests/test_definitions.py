@@ -65,6 +65,29 @@ def test_staging_assets_carry_checks_per_rule_group() -> None:
     assert ("staging/opportunities", "reconciliation") in checks
 
 
+def test_every_check_says_what_it_checks() -> None:
+    """The UI shows a check's description next to its result: none may be blank."""
+    graph = defs().resolve_asset_graph()
+    specs = [graph.get_check_spec(key) for key in graph.asset_check_keys]
+    assert len(specs) > 20
+    blank = [spec.key.to_user_string() for spec in specs if not (spec.description or "").strip()]
+    assert blank == []
+
+
+def test_the_marts_carry_their_checks_blocking_where_publishing_would_mislead() -> None:
+    graph = defs().resolve_asset_graph()
+    specs = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key).blocking for key in graph.asset_check_keys
+    }
+    assert specs[("marts/customer_segments", "one_row_per_customer")]
+    assert specs[("marts/customer_segments", "revenue_shares_sum_to_one")]
+    assert specs[("marts/customer_segments", "revenue_reconciles")]
+    assert specs[("marts/kam_candidates", "one_row_per_customer")]
+    assert specs[("marts/resource_allocation", "one_row_per_customer")]
+    assert specs[("marts/kam_programme", "keep_add_within_seats")]
+    assert not specs[("marts/account_manager_load", "allocated_within_capacity")]
+
+
 def test_every_table_asset_shows_owners_and_the_published_column_comments() -> None:
     from kam_pipeline.warehouse.schema import declared_tables
 
