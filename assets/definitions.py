@@ -14,6 +14,7 @@ problem in one line.
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import timedelta
 
 import dagster as dg
@@ -55,6 +56,15 @@ MART_ASSETS = [
 ]
 
 
+def code_references(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """Plain Dagster assets linked to their own function in the UI (warehouse
+    assets link to their body, `tables.code_reference`), without the beta
+    warning printed at every start-up."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return list(dg.with_source_code_references(assets))
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     settings, problem = definition_settings()
@@ -71,7 +81,12 @@ def defs() -> dg.Definitions:
         assets=[
             *dg.map_asset_specs(
                 with_warehouse_metadata,
-                [*STAGING_ASSETS, quality_unmapped_customers, data_docs, published_warehouse, kam_report],
+                [
+                    *STAGING_ASSETS,
+                    quality_unmapped_customers,
+                    *code_references([data_docs, published_warehouse]),
+                    kam_report,
+                ],
             ),
             *dg.map_asset_specs(mart_policy, MART_ASSETS),
         ],

@@ -9,9 +9,12 @@ declares therefore cannot drift apart: an undeclared read or write fails the
 step that tries it, and every test that materialises the job would show it.
 """
 
+import inspect
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -144,6 +147,19 @@ def _as_declared(table: str, frame: pl.DataFrame) -> pl.DataFrame:
 AssetBody = Callable[[dg.AssetExecutionContext, Tables], Any]
 
 
+def code_reference(function: Callable[..., Any]) -> dict[str, dg.CodeReferencesMetadataValue]:
+    """The UI's link to where an asset's work is written: the body, not the
+    wrapper every warehouse asset shares (which Dagster's
+    `with_source_code_references` would point at). Code references are a beta
+    API of this Dagster version; its warning would print once per asset at
+    every start-up."""
+    path, line = inspect.getsourcefile(function), inspect.getsourcelines(function)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        reference = dg.LocalFileCodeReference(file_path=str(Path(str(path)).resolve()), line_number=line)
+        return {"dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[reference])}
+
+
 def warehouse_asset(
     key: str | list[str],
     *,
@@ -168,10 +184,13 @@ def warehouse_asset(
             raise UndeclaredTableError(f"{own.to_user_string()} writes {table}, which writers() does not credit to it")
 
     def decorate(body: AssetBody) -> dg.AssetsDefinition:
+        metadata = {**asset_args.pop("metadata", {}), **code_reference(body)}
+
         @dg.asset(
             key=own,
             deps=upstream(read_set, own),
             description=asset_args.pop("description", None) or body.__doc__,
+            metadata=metadata,
             **asset_args,
         )
         def _asset(context: dg.AssetExecutionContext, settings: SettingsResource) -> Iterator[Any]:

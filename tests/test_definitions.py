@@ -49,6 +49,17 @@ def test_every_asset_has_group_and_description() -> None:
         assert spec.description, spec.key
 
 
+def test_every_asset_links_to_the_function_that_does_its_work() -> None:
+    """The UI's code reference opens the asset's own function (its decorator
+    line), not the wrapper that every warehouse asset shares."""
+    for spec in defs().resolve_all_asset_specs():
+        (reference,) = spec.metadata["dagster/code_references"].code_references
+        line = Path(reference.file_path).read_text(encoding="utf-8").splitlines()[reference.line_number - 1]
+        assert Path(reference.file_path).parent == REPO / "assets", spec.key
+        assert Path(reference.file_path).name != "tables.py", spec.key
+        assert line.lstrip().startswith(("@", "def ")), (spec.key, line)
+
+
 def test_schedule_targets_the_nightly_job_at_two() -> None:
     schedule = defs().resolve_schedule_def(f"{JOB_NAME}_schedule")
     assert schedule.job_name == JOB_NAME
