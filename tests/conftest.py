@@ -1,5 +1,7 @@
 """Shared fixtures: small landing directories and settings pointing at temp folders."""
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         terminalreporter.write_sep("-", "robustness suite")
         for kind, count in tried.items():
             terminalreporter.write_line(f"{count} generated cases tried: {kind}")
+
+
+def readme_bi_queries() -> list[str]:
+    """The SQL of every `con.sql(...)` in the README's BI guide ("For BI users")."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("## For BI users", 1)[1].split("\n## ", 1)[0]
+    queries = []
+    for block in re.findall(r"```python\n(.*?)```", guide, re.DOTALL):
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sql":
+                queries.append(ast.literal_eval(node.args[0]))
+    return queries

@@ -1,7 +1,6 @@
 """The nightly job end to end on generated data: segmentation, KAM decisions,
 history, reruns and threshold changes, through Dagster's real job."""
 
-import ast
 import base64
 import hashlib
 import html
@@ -25,6 +24,8 @@ from bench.baseline import agrees, compare, describe, run_baseline
 from kam_pipeline.ingest.contract import EXTRACTS
 from kam_pipeline.ingest.dialect import CsvDialect
 from tools.sample_data import generate
+
+from .conftest import readme_bi_queries
 
 AS_OF = date(2026, 11, 28)
 MONTH_BEFORE = date(2026, 10, 31)
@@ -374,18 +375,6 @@ def test_a_european_export_publishes_the_same_segments(tmp_path: Path, landing: 
         columns = [c for c in read(original, f"FROM {table} LIMIT 0").columns if c not in ("run_id", "_source_file")]
         query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL"
         assert read(warehouse, query).equals(read(original, query)), table
-
-
-def readme_bi_queries() -> list[str]:
-    """The SQL of every `con.sql(...)` in the README's BI guide ("For BI users")."""
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    guide = readme.split("## For BI users", 1)[1].split("\n## ", 1)[0]
-    queries = []
-    for block in re.findall(r"```python\n(.*?)```", guide, re.DOTALL):
-        for node in ast.walk(ast.parse(block)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sql":
-                queries.append(ast.literal_eval(node.args[0]))
-    return queries
 
 
 def test_a_bi_client_reads_the_bi_views_and_runs_the_readme_queries(default_run) -> None:

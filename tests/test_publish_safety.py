@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from .conftest import AS_OF, TINY, write_landing
+from .conftest import AS_OF, TINY, readme_bi_queries, write_landing
 
 REPO = Path(__file__).resolve().parent.parent
 KAM_PIPELINE = Path(sys.executable).with_name("kam-pipeline")
@@ -74,13 +74,21 @@ with open(out, "a", encoding="utf-8") as log:
     while True:
         stopping = os.path.exists(stop)
         try:
-            if mode == "hold":  # one connection for the whole test, as a dashboard might keep it
+            if mode == "bi":  # a BI tool: SQLAlchemy and duckdb-engine, read-only, a new connection per refresh
+                from sqlalchemy import create_engine, text
+                from sqlalchemy.pool import NullPool
+
+                engine = create_engine(f"duckdb:///{path}", connect_args={"read_only": True}, poolclass=NullPool)
+                with engine.connect() as con:
+                    rows = [len(con.execute(text(q)).fetchall()) for q in json.loads(os.environ["BI_QUERIES"])]
+                engine.dispose()
+                log.write(json.dumps({"rows": rows}) + "\\n")
+            elif mode == "hold":  # one connection for the whole test, as a dashboard might keep it
                 held = held or duckdb.connect(path, read_only=True)
-                seen = snapshot(held)
+                log.write(json.dumps({"state": snapshot(held)}) + "\\n")
             else:  # a fresh connection for every look, as a BI refresh does
                 with duckdb.connect(path, read_only=True) as con:
-                    seen = snapshot(con)
-            log.write(json.dumps({"state": seen}) + "\\n")
+                    log.write(json.dumps({"state": snapshot(con)}) + "\\n")
         except Exception as exc:
             log.write(json.dumps({"error": repr(exc)}) + "\\n")
         log.flush()
@@ -232,7 +240,9 @@ class Reader:
     def __init__(self, path: Path, mode: str, workdir: Path) -> None:
         self.stop = workdir / f"stop-{mode}"
         self.log = workdir / f"reader-{mode}.jsonl"
-        self.process = subprocess.Popen([sys.executable, "-c", READER, str(path), mode, str(self.stop), str(self.log)])
+        env = {**os.environ, "BI_QUERIES": json.dumps(readme_bi_queries())}
+        argv = [sys.executable, "-c", READER, str(path), mode, str(self.stop), str(self.log)]
+        self.process = subprocess.Popen(argv, env=env)
 
     def lines(self) -> list[dict]:
         if not self.log.exists():
@@ -264,6 +274,7 @@ class ReadersDuringPublishing:
     runs: list[float]  # duration of each pipeline run
     reconnecting: list[dict]
     holding: list[dict]
+    bi_client: list[dict]
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +286,7 @@ def readers_during_publishing(
     workdir = tmp_path_factory.mktemp("readers")
     site = published_once.copy(workdir / "site")
     states = [read_state(site.published)]
-    readers = {mode: Reader(site.published, mode, workdir) for mode in ("reconnect", "hold")}
+    readers = {mode: Reader(site.published, mode, workdir) for mode in ("reconnect", "hold", "bi")}
     runs = []
     try:
         for reader in readers.values():
@@ -289,7 +300,7 @@ def readers_during_publishing(
         readers["reconnect"].wait_for_looks(more_than=len(readers["reconnect"].lines()) + 1)
     finally:
         seen = {mode: reader.finish() for mode, reader in readers.items()}
-    return ReadersDuringPublishing(states, runs, seen["reconnect"], seen["hold"])
+    return ReadersDuringPublishing(states, runs, seen["reconnect"], seen["hold"], seen["bi"])
 
 
 def test_published_states_differ_and_are_whole(readers_during_publishing: ReadersDuringPublishing) -> None:
@@ -322,6 +333,18 @@ def test_open_connection_keeps_old_state_and_never_blocks_the_run(
     assert len(looks) > 20, "the holding reader should have kept reading during both runs"
     assert all(look["state"] == readers_during_publishing.states[0] for look in looks)
     assert len(readers_during_publishing.runs) == 2  # both runs exited 0 within RUN_TIMEOUT
+
+
+def test_a_bi_client_runs_the_readme_queries_while_runs_publish(
+    readers_during_publishing: ReadersDuringPublishing,
+) -> None:
+    """SQLAlchemy with duckdb-engine, read-only, reconnecting for every refresh
+    as BI tools do: every README query answers with rows, before, during and
+    after both publishes, and never fails."""
+    looks = readers_during_publishing.bi_client
+    assert [look["error"] for look in looks if "error" in look] == []
+    assert len(looks) > 5, "the BI client should have kept querying during both runs"
+    assert all(len(look["rows"]) == len(readme_bi_queries()) and min(look["rows"]) > 0 for look in looks)
 
 
 # --------------------------------------------------------------------------- kill -9
