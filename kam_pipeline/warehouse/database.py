@@ -49,22 +49,26 @@ def connect(
         con.close()
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Replace `table` with `frame` atomically."""
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Iterator[str]:
+    """`frame` visible to SQL as `_frame` for the duration of the block."""
     con.register("_frame", frame)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame")
+        yield "_frame"
     finally:
         con.unregister("_frame")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace `table` with `frame` atomically."""
+    with _registered(con, frame) as rows:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {rows}")
 
 
 def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Insert `frame`'s rows into the existing `table`, matching columns by name."""
-    con.register("_frame", frame)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
-    finally:
-        con.unregister("_frame")
+    with _registered(con, frame) as rows:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {rows}")
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
@@ -72,23 +76,21 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     `frame`, in one transaction; creates the table from `frame` if needed and
     adds the columns a newer version declares (null in earlier snapshots), so
     that history kept by an older version goes on."""
-    con.register("_frame", frame)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
-        have = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-        for name, kind, *_ in con.execute("DESCRIBE SELECT * FROM _frame").fetchall():
-            if name not in have:
-                con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
-        where = " AND ".join(f"{column} = ?" for column in key)
-        con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_frame")
+    with _registered(con, frame) as rows:
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {rows} LIMIT 0")
+            have = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+            for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall():
+                if name not in have:
+                    con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
+            where = " AND ".join(f"{column} = ?" for column in key)
+            con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {rows}")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
 
 
 def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
