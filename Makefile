@@ -31,7 +31,9 @@ $(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_YAML)
 	cp $(INSTANCE_YAML) $@
 
 # Sample data for the default landing directory only: a KAM_LANDING_DIR set
-# by the operator is used as it is.
+# by the operator is used as it is. KAM_AS_OF is the date `make run` builds
+# and the landing sensor requests under `make dev`; a run launched from the
+# UI builds the partition (as-of date) it was launched for.
 ifeq ($(KAM_LANDING_DIR),)
 export KAM_AS_OF ?= $(SAMPLE_AS_OF)
 endif

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 
-from assets.nightly import AS_OF_TAG, PUBLISHED_TAG, nightly_job
+from assets.nightly import AS_OF_TAG, PARTITION_TAG, PUBLISHED_TAG, nightly_job
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
@@ -111,9 +111,11 @@ def failure_summary(step_failures: Sequence[dg.DagsterEvent], run_failure: dg.Da
 
 
 def _run_as_of(tags: Mapping[str, str], run_config: Mapping[str, Any]) -> str | None:
-    """The as-of tag of scheduled and sensor runs, else the launchpad's `as_of`."""
-    if tags.get(AS_OF_TAG):
-        return tags[AS_OF_TAG]
+    """The run's as-of tag (set when its settings resolved), else its
+    partition (a run that failed before), else the run config's `as_of`."""
+    for tag in (AS_OF_TAG, PARTITION_TAG):
+        if tags.get(tag):
+            return tags[tag]
     node: Any = run_config
     for key in ("resources", "settings", "config", "as_of"):
         node = node.get(key) if isinstance(node, Mapping) else None

@@ -19,7 +19,7 @@ from datetime import date
 import dagster as dg
 
 from assets.definitions import defs
-from assets.nightly import AS_OF_TAG, JOB_NAME, PUBLISHED_TAG, as_of_run_config
+from assets.nightly import AS_OF_TAG, JOB_NAME, PUBLISHED_TAG
 from kam_pipeline.report.summary import run_summary
 from kam_pipeline.settings import Settings, SettingsError, load_settings
 from kam_pipeline.warehouse.run_control import RunInProgressError, run_lock
@@ -80,7 +80,8 @@ def _execute(settings: Settings) -> int:
     instance = _instance()
     result = job.execute_in_process(
         instance=instance,
-        run_config={**as_of_run_config(day), "loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        partition_key=day,
         tags={AS_OF_TAG: day},
         raise_on_error=False,
     )

@@ -32,7 +32,7 @@ from assets.kam import (
     tier_migration_matrix,
 )
 from assets.metadata import with_warehouse_metadata
-from assets.nightly import build_nightly_schedule, nightly_job
+from assets.nightly import as_of_partitions, build_nightly_schedule, nightly_job
 from assets.publish import published_warehouse
 from assets.quality import data_docs, quality_unmapped_customers
 from assets.report import kam_report
@@ -74,13 +74,19 @@ def defs() -> dg.Definitions:
     # freshness daemon evaluates the policy, no sensor needed.
     freshness = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=settings.freshness.marts_max_age_hours))
 
+    # Every asset is partitioned by the as-of date (assets/nightly.py).
+    partitions = as_of_partitions(settings.schedule)
+
+    def dated(spec: dg.AssetSpec) -> dg.AssetSpec:
+        return with_warehouse_metadata(spec).replace_attributes(partitions_def=partitions)
+
     def mart_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
-        return with_warehouse_metadata(spec).replace_attributes(freshness_policy=freshness)
+        return dated(spec).replace_attributes(freshness_policy=freshness)
 
     return dg.Definitions(
         assets=[
             *dg.map_asset_specs(
-                with_warehouse_metadata,
+                dated,
                 [
                     *STAGING_ASSETS,
                     quality_unmapped_customers,

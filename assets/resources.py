@@ -3,7 +3,9 @@
 Everything else an asset needs (the working database, Parquet paths) is
 derived from these settings, so one launchpad edit reaches every asset, and
 every asset of a run sees the same as-of date even when the run crosses
-midnight. A setting that cannot be used fails the run with one line
+midnight. That date is the run's partition key (assets/nightly.py); the
+`as_of` field only serves runs without one (assets materialised directly,
+as the tests do). A setting that cannot be used fails the run with one line
 (kam_pipeline.settings.SettingsError); nothing is read at import time.
 
 In a run (not a sensor tick) the resource also holds the warehouse's run lock
@@ -23,6 +25,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from assets.nightly import AS_OF_TAG, PARTITION_TAG
 from kam_pipeline.settings import Settings, SettingsError, load_settings
 from kam_pipeline.warehouse.publish import remove_stale_builds
 from kam_pipeline.warehouse.run_control import RunInProgressError, run_lock
@@ -33,7 +36,11 @@ class SettingsResource(dg.ConfigurableResource):
     variables, then these fields. Blank fields fall back to the environment."""
 
     config_path: str = Field(default="", description="Settings file; blank = KAM_CONFIG or config/kam.toml.")
-    as_of: str = Field(default="", description="As-of date YYYY-MM-DD; blank = KAM_AS_OF, else the day before the run.")
+    as_of: str = Field(
+        default="",
+        description="As-of date YYYY-MM-DD of a run without a partition; a partitioned run's is its partition "
+        "key. Blank = KAM_AS_OF, else the day before the run.",
+    )
     landing_dir: str = Field(default="", description="Landing directory; blank = KAM_LANDING_DIR or the file's.")
     warehouse_path: str = Field(
         default="", description="Published DuckDB file; blank = KAM_WAREHOUSE_PATH or the file's."
@@ -45,11 +52,17 @@ class SettingsResource(dg.ConfigurableResource):
     _resolved: Settings | None = PrivateAttr(default=None)
     _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
 
-    def load(self, now: datetime | None = None) -> Settings:
-        """Resolve the settings; `now` is the run's start (default: the clock)."""
+    def load(self, now: datetime | None = None, partition: str | None = None) -> Settings:
+        """Resolve the settings; `now` is the run's start (default: the clock),
+        `partition` the run's partition key, which is its as-of date."""
+        if partition and self.as_of and self.as_of != partition:
+            raise SettingsError(
+                f"run config as_of {self.as_of} differs from the run's partition {partition}: "
+                "a partitioned run's as-of date is its partition key; leave as_of blank"
+            )
         return load_settings(
             self.config_path or None,
-            as_of=self.as_of or None,
+            as_of=partition or self.as_of or None,
             landing_dir=self.landing_dir or None,
             warehouse_path=self.warehouse_path or None,
             overrides=self.overrides,
@@ -58,12 +71,16 @@ class SettingsResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         created = _run_created(context)
+        run = context.dagster_run
         try:
-            self._resolved = self.load(created)
+            self._resolved = self.load(created, run.tags.get(PARTITION_TAG) if run else None)
         except SettingsError as exc:
             raise dg.Failure(description=f"settings: {exc}") from None
-        if context.dagster_run is None:  # a sensor tick reads settings only
+        if run is None:  # a sensor tick reads settings only
             return
+        as_of = self._resolved.as_of.isoformat()
+        if context.instance is not None and run.tags.get(AS_OF_TAG) != as_of:  # e.g. a backfill's runs
+            context.instance.add_run_tags(run.run_id, {AS_OF_TAG: as_of})
         try:
             self._lock.enter_context(run_lock(self._resolved.warehouse_path, created))
         except RunInProgressError as exc:

@@ -19,7 +19,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import markdown_table
-from assets.nightly import AS_OF_TAG, as_of_run_config, nightly_job
+from assets.nightly import AS_OF_TAG, nightly_job, settings_run_config
 from assets.resources import SettingsResource
 from assets.tables import PER_EXTRACT_TABLES, Tables, asset_key, warehouse_asset
 from kam_pipeline.errors import ExtractError
@@ -230,10 +230,11 @@ STAGING_ASSETS = [build_staging_asset(extract) for extract in EXTRACTS]
 
 
 def landing_run_request(run_key: str, landing_dir: Path, as_of: date) -> dg.RunRequest:
-    """A `kam_nightly` run on exactly the directory that was fingerprinted."""
+    """A `kam_nightly` run of partition `as_of` on exactly the directory that was fingerprinted."""
     return dg.RunRequest(
         run_key=run_key,
-        run_config=as_of_run_config(as_of.isoformat(), landing_dir=str(landing_dir)),
+        partition_key=as_of.isoformat(),
+        run_config=settings_run_config(landing_dir=str(landing_dir)),
         tags={AS_OF_TAG: as_of.isoformat(), FINGERPRINT_TAG: run_key},
     )
 

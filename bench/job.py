@@ -95,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     config = {
         "landing_dir": args.landing,
         "warehouse_path": args.warehouse,
-        "as_of": args.as_of,
         "overrides": {"paths.work_dir": args.work_dir, "paths.data_docs_dir": args.docs_dir},
     }
     job = defs().resolve_job_def(JOB_NAME)
@@ -106,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             "resources": {"settings": {"config": config}},
             "loggers": {"console": {"config": {"log_level": os.environ.get("KAM_LOG_LEVEL", "CRITICAL")}}},
         },
+        partition_key=args.as_of,
         raise_on_error=False,
     )
     job_end = time.time()

@@ -71,6 +71,9 @@ class ScheduleSettings(_Section):
     # extracts are dated in the business's zone, where a later day has not begun and has no
     # invoices; today itself stays allowed (an intraday run). Raise it only for a deliberate test.
     max_as_of_days_ahead: int = Field(default=0, ge=0)
+    # The first as-of date a run accepts: the first daily partition in the Dagster UI
+    # (assets/nightly.py), so the earliest date a backfill of history can start from.
+    first_as_of: date = date(2024, 1, 1)
 
     @field_validator("timezone")
     @classmethod
@@ -503,6 +506,12 @@ def load_settings(
                 model.model_validate(_merged(getattr(settings, section).model_dump(), getattr(scenario, section)))
             except ValidationError as exc:
                 raise SettingsError(_one_line(exc, origins, path, ("scenarios", name, section))) from None
+    if settings.as_of < schedule.first_as_of:
+        source = _origin(("as_of",), origins) or _in_file(("as_of",), path)
+        raise SettingsError(
+            f"{source}: {settings.as_of} is before the first as-of date "
+            f"schedule.first_as_of = {schedule.first_as_of} (the first daily partition)"
+        )
     latest = today(schedule.timezone, now) + timedelta(days=schedule.max_as_of_days_ahead)
     if settings.as_of > latest:
         source = _origin(("as_of",), origins) or _in_file(("as_of",), path)

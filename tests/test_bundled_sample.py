@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from assets.definitions import defs
-from assets.nightly import JOB_NAME, as_of_run_config
+from assets.nightly import JOB_NAME, settings_run_config
 from tools.sample_data import DEFAULT_AS_OF, generate
 
 
@@ -22,10 +22,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     root = tmp_path_factory.mktemp("bundled")
     landing = generate(root / "landing").out  # the defaults `make run` uses
     path = root / "bi" / "kam.duckdb"
-    config = as_of_run_config(DEFAULT_AS_OF.isoformat(), landing_dir=str(landing), warehouse_path=str(path))
+    config = settings_run_config(landing_dir=str(landing), warehouse_path=str(path))
     config["resources"]["settings"]["config"]["overrides"] = {"paths.data_docs_dir": str(root / "docs")}
     result = (
-        defs().resolve_job_def(JOB_NAME).execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=config)
+        defs()
+        .resolve_job_def(JOB_NAME)
+        .execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), run_config=config, partition_key=DEFAULT_AS_OF.isoformat()
+        )
     )
     assert result.success
     con = duckdb.connect(str(path), read_only=True)

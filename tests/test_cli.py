@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from assets.definitions import defs
-from assets.nightly import JOB_NAME, as_of_run_config
+from assets.nightly import JOB_NAME, settings_run_config
 from kam_pipeline.warehouse.run_control import run_lock
 
 from .conftest import AS_OF
@@ -131,12 +131,29 @@ def test_a_bad_setting_fails_the_run_but_not_the_code_location(
     monkeypatch.setenv("KAM_CONFIG", str(broken))
     job = defs().resolve_job_def(JOB_NAME)  # the location loads, with the schedule's defaults
     result = job.execute_in_process(
-        run_config=as_of_run_config(AS_OF, landing_dir=str(tiny_landing), warehouse_path=str(tmp_path / "k.duckdb")),
+        run_config=settings_run_config(landing_dir=str(tiny_landing), warehouse_path=str(tmp_path / "k.duckdb")),
+        partition_key=AS_OF,
         raise_on_error=False,
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
     assert f"settings: {broken} [segmentation] abc_a_cut:" in str(failure.event_specific_data.error)
+
+
+def test_a_partitioned_run_refuses_another_as_of_in_its_run_config(tmp_path: Path, tiny_landing: Path) -> None:
+    """The partition is the run's as-of date: a launchpad `as_of` that says otherwise is a mistake, not a choice."""
+    config = settings_run_config(landing_dir=str(tiny_landing), warehouse_path=str(tmp_path / "k.duckdb"), as_of=AS_OF)
+    result = (
+        defs()
+        .resolve_job_def(JOB_NAME)
+        .execute_in_process(run_config=config, partition_key="2026-11-27", raise_on_error=False)
+    )
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    assert f"run config as_of {AS_OF} differs from the run's partition 2026-11-27" in str(
+        failure.event_specific_data.error
+    )
 
 
 def test_a_run_from_the_ui_or_the_schedule_is_refused_while_another_process_holds_the_warehouse(
@@ -152,7 +169,8 @@ def test_a_run_from_the_ui_or_the_schedule_is_refused_while_another_process_hold
             defs()
             .resolve_job_def(JOB_NAME)
             .execute_in_process(
-                run_config=as_of_run_config(AS_OF, landing_dir=str(tiny_landing), warehouse_path=str(warehouse)),
+                run_config=settings_run_config(landing_dir=str(tiny_landing), warehouse_path=str(warehouse)),
+                partition_key=AS_OF,
                 raise_on_error=False,
             )
         )

@@ -3,12 +3,16 @@
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import dagster as dg
 import pytest
 
 from assets.definitions import defs
-from assets.nightly import JOB_NAME
+from assets.nightly import AS_OF_TAG, JOB_NAME
+from kam_pipeline.settings import SettingsError, load_settings, today
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,6 +70,36 @@ def test_schedule_targets_the_nightly_job_at_two() -> None:
     assert schedule.cron_schedule == "0 2 * * *"
     job = defs().resolve_job_def(JOB_NAME)
     assert job.executor_def.name == "in_process"
+
+
+def test_every_asset_is_partitioned_by_the_dates_a_run_accepts() -> None:
+    """One daily partition per as-of date: from schedule.first_as_of to today in
+    the schedule's timezone, exactly the dates load_settings accepts."""
+    job = defs().resolve_job_def(JOB_NAME)
+    partitions = job.partitions_def
+    assert {spec.partitions_def for spec in defs().resolve_all_asset_specs()} == {partitions}
+    first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
+    assert first == "2024-01-01"
+    assert last == today("Europe/Berlin").isoformat()
+    assert load_settings(as_of=first, environ={}).as_of.isoformat() == first
+    assert load_settings(as_of=last, environ={}).as_of.isoformat() == last
+    for outside in (
+        datetime.fromisoformat(first) - timedelta(days=1),
+        datetime.fromisoformat(last) + timedelta(days=1),
+    ):
+        with pytest.raises(SettingsError):
+            load_settings(as_of=outside.date(), environ={})
+
+
+def test_the_schedule_builds_the_partition_of_the_day_before_its_tick() -> None:
+    definitions = defs()
+    schedule = definitions.resolve_schedule_def(f"{JOB_NAME}_schedule")
+    tick = datetime(2026, 11, 29, 2, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    context = dg.build_schedule_context(scheduled_execution_time=tick, repository_def=definitions.get_repository_def())
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-11-28"
+    assert request.tags[AS_OF_TAG] == "2026-11-28"
+    assert not request.run_config  # the date is the partition, nothing else
 
 
 def test_staging_assets_carry_checks_per_rule_group() -> None:

@@ -6,7 +6,9 @@ run coordinator that only the daemon dequeues) serves the code location of
 launches `kam_nightly` through `DagsterGraphQLClient` on a small generated
 landing directory, waits for it, checks through GraphQL that every asset of
 the job was materialised and every asset check executed and passed in this
-run, then reads the published warehouse back.
+run, then reads the published warehouse back. It then backfills three earlier
+as-of dates as the UI does from the asset graph (one partition per date) and
+reads the history they built.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ import requests
 from dagster_graphql import DagsterGraphQLClient
 
 from assets.definitions import defs
-from assets.nightly import JOB_NAME
+from assets.nightly import AS_OF_TAG, JOB_NAME, PARTITION_TAG
 from tools.sample_data import generate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +42,8 @@ HOST = "127.0.0.1"
 AS_OF = date(2026, 11, 28)
 SERVER_START_TIMEOUT = 90.0  # webserver up and the code location loaded
 RUN_TIMEOUT = 180.0  # queued, dequeued by the daemon, executed
+#: Three earlier as-of dates to backfill, e.g. history at month ends and mid-month.
+BACKFILL_DATES = [AS_OF - timedelta(days=days) for days in (28, 14, 7)]
 #: Tearing the server down: Ctrl-C (dagster dev stops its services, a few
 #: seconds), then SIGTERM, then SIGKILL, each with this long to empty the group.
 STOP_SIGNALS = ((signal.SIGINT, 30.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0))
@@ -94,6 +98,27 @@ query RunMaterializations($runId: ID!) {
       assetMaterializations { runId assetKey { path } }
     }
     ... on RunNotFoundError { message }
+    ... on PythonError { message }
+  }
+}
+"""
+
+LAUNCH_BACKFILL_MUTATION = """
+mutation LaunchBackfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+  }
+}
+"""
+
+BACKFILL_RUNS_QUERY = """
+query BackfillRuns($tags: [ExecutionTag!]) {
+  runsOrError(filter: {tags: $tags}) {
+    __typename
+    ... on Runs { results { runId status tags { key value } } }
     ... on PythonError { message }
   }
 }
@@ -302,6 +327,28 @@ def run_errors(server: DagsterServer, run_id: str) -> str:
             return "\n".join(errors or messages) or "(no error events)"
 
 
+def tags_of(server: DagsterServer, run_id: str) -> dict[str, str]:
+    runs = graphql(server, BACKFILL_RUNS_QUERY, tags=None)["runsOrError"]["results"]
+    return next({tag["key"]: tag["value"] for tag in run["tags"]} for run in runs if run["runId"] == run_id)
+
+
+def wait_for_backfill(server: DagsterServer, backfill_id: str, count: int) -> list[dict[str, Any]]:
+    """The backfill's runs, once `count` of them have finished; tags as a dict."""
+    deadline = time.monotonic() + RUN_TIMEOUT * count
+    done = {"SUCCESS", "FAILURE", "CANCELED"}
+    while True:
+        found = graphql(server, BACKFILL_RUNS_QUERY, tags=[{"key": "dagster/backfill", "value": backfill_id}])
+        runs = [
+            {**run, "tags": {tag["key"]: tag["value"] for tag in run["tags"]}}
+            for run in found["runsOrError"]["results"]
+        ]
+        if len(runs) == count and all(run["status"] in done for run in runs):
+            return runs
+        if time.monotonic() > deadline:
+            pytest.fail(f"backfill {backfill_id}: {[(r['runId'][:8], r['status']) for r in runs]} after the timeout")
+        time.sleep(1.0)
+
+
 def wait_for_run(server: DagsterServer, run_id: str) -> dg.DagsterRunStatus:
     deadline = time.monotonic() + RUN_TIMEOUT
     status = server.client.get_run_status(run_id)
@@ -346,7 +393,6 @@ def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_ser
         config = {
             "landing_dir": str(landing),
             "warehouse_path": str(warehouse),
-            "as_of": AS_OF.isoformat(),
             "overrides": {"paths.data_docs_dir": str(tmp_path / "data_docs")},
         }
 
@@ -355,9 +401,11 @@ def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_ser
         assert instance["runQueuingSupported"], instance
         assert instance["runQueueConfig"] == {"maxConcurrentRuns": 1}, instance
 
-        # 1-2. Launch through the API (queued; the daemon dequeues it) and wait.
+        # 1-2. Launch the as-of date's partition through the API (queued; the daemon dequeues it) and wait.
         run_id = server.client.submit_job_execution(
-            JOB_NAME, run_config={"resources": {"settings": {"config": config}}}, tags={"kam/test": "e2e"}
+            JOB_NAME,
+            run_config={"resources": {"settings": {"config": config}}},
+            tags={"kam/test": "e2e", PARTITION_TAG: AS_OF.isoformat()},
         )
         status = wait_for_run(server, run_id)
         assert status == dg.DagsterRunStatus.SUCCESS, f"run {run_id} {status.value}:\n{run_errors(server, run_id)}"
@@ -403,6 +451,41 @@ def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_ser
             runs = con.execute("SELECT run_id, status FROM meta.runs").fetchall()
         assert segments > 0
         assert runs == [(run_id, "SUCCESS")]
+        assert tags_of(server, run_id)[AS_OF_TAG] == AS_OF.isoformat()
+
+        # 5. A backfill of three earlier dates, as the asset graph's "Materialize all" launches it.
+        launched = graphql(
+            server,
+            LAUNCH_BACKFILL_MUTATION,
+            params={
+                "assetSelection": [{"path": list(path)} for path in sorted(job_assets)],
+                "partitionNames": [day.isoformat() for day in BACKFILL_DATES],
+                "runConfigData": {"resources": {"settings": {"config": config}}},
+                "title": "history",
+            },
+        )["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        backfill_runs = wait_for_backfill(server, launched["backfillId"], len(BACKFILL_DATES))
+        for run in backfill_runs:
+            assert run["status"] == "SUCCESS", f"run {run['runId']}:\n{run_errors(server, run['runId'])}"
+        # the runs list tells them apart by date: Dagster's partition tag and ours
+        dates = sorted(run["tags"][AS_OF_TAG] for run in backfill_runs)
+        assert dates == [day.isoformat() for day in BACKFILL_DATES]
+        assert all(run["tags"][PARTITION_TAG] == run["tags"][AS_OF_TAG] for run in backfill_runs)
+
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            snapshots = con.execute("SELECT DISTINCT as_of_date FROM history.customer_segments ORDER BY 1").fetchall()
+            migration = con.execute(
+                "SELECT DISTINCT as_of_date, previous_as_of_date FROM marts.tier_migration"
+            ).fetchall()
+            moved = con.execute("SELECT sum(customers) FROM marts.tier_migration WHERE from_tier <> 'NEW'").fetchone()
+            published = con.execute("SELECT as_of_date FROM bi.current_run").fetchall()
+        assert [day for (day,) in snapshots] == [*BACKFILL_DATES, AS_OF]
+        # the backfill ran its dates earliest first: the last one's matrix compares it with the one before
+        assert migration == [(BACKFILL_DATES[-1], BACKFILL_DATES[-2])]
+        assert moved[0] > 0
+        # the marts are the last run's: after a backfill of past dates, rerun the newest date (README)
+        assert published == [(BACKFILL_DATES[-1],)]
     except BaseException:
         print(f"--- dagster dev log (last {LOG_TAIL_LINES} lines) ---\n{server.log_tail()}")
         raise

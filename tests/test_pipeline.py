@@ -61,14 +61,15 @@ def run_job_result(
     config = {
         "landing_dir": str(landing),
         "warehouse_path": str(warehouse),
-        "as_of": as_of.isoformat(),
         "overrides": {"paths.data_docs_dir": str(tmp_path / "docs"), **overrides},
     }
     result = (
         defs()
         .resolve_job_def(JOB_NAME)
         .execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), run_config={"resources": {"settings": {"config": config}}}
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config={"resources": {"settings": {"config": config}}},
+            partition_key=as_of.isoformat(),
         )
     )
     assert result.success

@@ -100,7 +100,8 @@ def test_a_complete_stable_set_requests_exactly_one_run(landing: Path) -> None:
     fingerprint = ls.scan_landing(landing).fingerprint
     assert request.run_key == fingerprint
     assert request.tags == {"kam/as_of": AS_OF, "kam/landing_fingerprint": fingerprint}
-    assert request.run_config == {"resources": {"settings": {"config": {"as_of": AS_OF, "landing_dir": str(landing)}}}}
+    assert request.partition_key == AS_OF
+    assert request.run_config == {"resources": {"settings": {"config": {"landing_dir": str(landing)}}}}
     assert dg.validate_run_config(defs().resolve_job_def(JOB_NAME), request.run_config)
     assert json.loads(sensor.cursor or "")["requested"] == fingerprint
 
@@ -289,7 +290,6 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> FailedRun:
     config = {
         "landing_dir": str(write_landing(tmp / "landing", files)),
         "warehouse_path": str(tmp / "bi" / "kam.duckdb"),
-        "as_of": AS_OF,
         "overrides": {"paths.work_dir": str(tmp / "work"), "paths.data_docs_dir": str(tmp / "docs")},
     }
     instance = dg.DagsterInstance.ephemeral(settings={"run_retries": {"enabled": True, "max_retries": 1}})
@@ -298,7 +298,10 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> FailedRun:
         defs()
         .resolve_job_def(JOB_NAME)
         .execute_in_process(
-            instance=instance, run_config={"resources": {"settings": {"config": config}}}, raise_on_error=False
+            instance=instance,
+            run_config={"resources": {"settings": {"config": config}}},
+            partition_key=AS_OF,
+            raise_on_error=False,
         )
     )
     assert not result.success

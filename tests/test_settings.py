@@ -219,6 +219,10 @@ def test_a_bad_settings_file_is_one_line_naming_the_file_and_key(tmp_path: Path,
             "2026-12-04",
             "KAM_AS_OF: 2026-12-04 is after the latest allowed as-of date 2026-12-03 (today in Europe/Berlin + schedule.max_as_of_days_ahead = 0)",
         ),
+        (
+            "2023-12-31",
+            "KAM_AS_OF: 2023-12-31 is before the first as-of date schedule.first_as_of = 2024-01-01 (the first daily partition)",
+        ),
     ],
 )
 def test_a_bad_as_of_date_is_one_line_naming_the_variable(as_of: str, expected: str) -> None:
