@@ -3,7 +3,8 @@
 Each scenario of the settings file changes some segmentation or KAM
 settings (`Settings.for_scenario`). Its plan is computed from the same
 staged data with the same functions as the base plan: segmentation (only
-when the scenario changes a segmentation setting), overrides, selection,
+when the scenario changes a segmentation setting, and only the
+classification when it changes nothing else), overrides, selection,
 allocation. Scenarios never touch the base plan's tables; they are compared
 on the programme the next review would set and its hours (methodology §K11).
 """
@@ -25,6 +26,7 @@ from kam_pipeline.kam.tables import SCENARIO_CANDIDATES, SCENARIO_COMPARISON
 from kam_pipeline.segmentation import build_customer_segments
 from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, ratio, to_amount
 from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
+from kam_pipeline.segmentation.segments import reclassifies, reclassify
 from kam_pipeline.settings import Settings, changed_keys
 
 BASE = "base"
@@ -83,19 +85,31 @@ def review_plan(
     )
 
 
+def scenario_segments(
+    inputs: PlanInputs, settings: Settings, base_segments: pl.DataFrame, base: Settings
+) -> pl.DataFrame:
+    """The segments under `settings` (a scenario's): the base's when the
+    segmentation settings are the same, the base's reclassified when only the
+    ABC cuts or basis differ (the customers' figures do not depend on them),
+    else segmented again from the staged data."""
+    if settings.segmentation == base.segmentation:
+        return base_segments
+    if reclassifies(base.segmentation, settings.segmentation):
+        return reclassify(base_segments, base.segmentation, settings.segmentation)
+    return build_customer_segments(
+        inputs.lines,
+        inputs.erp_customers.collect(),
+        inputs.accounts.collect(),
+        inputs.fx_rates.collect(),
+        inputs.opportunities.collect(),
+        settings.segmentation,
+        settings.as_of,
+    )
+
+
 def scenario_plan(inputs: PlanInputs, settings: Settings, base_segments: pl.DataFrame, base: Settings) -> Plan:
     """The plan under `settings` (a scenario's), from the same inputs as the base plan."""
-    segments = base_segments
-    if settings.segmentation != base.segmentation:
-        segments = build_customer_segments(
-            inputs.lines,
-            inputs.erp_customers.collect(),
-            inputs.accounts.collect(),
-            inputs.fx_rates.collect(),
-            inputs.opportunities.collect(),
-            settings.segmentation,
-            settings.as_of,
-        )
+    segments = scenario_segments(inputs, settings, base_segments, base)
     status = override_status(inputs.overrides, inputs.accounts.select(HIERARCHY_COLUMNS).collect(), settings)
     candidates = select_key_accounts(
         segments,
