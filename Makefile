@@ -15,6 +15,8 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 INSTANCE_YAML := dagster.yaml
 # Port of the Dagster UI: `make dev PORT=3001`.
 PORT ?= 3000
+# Port of the reports server beside it (`make dev`).
+REPORTS_PORT ?= $(shell echo $$(($(PORT) + 1)))
 
 .PHONY: install run test browser-test dev sample lint lock bench clean
 
@@ -55,8 +57,12 @@ browser-test: install
 	$(BIN)/pytest -m browser
 
 # `dg dev` supersedes `dagster dev`; dg warns unless the project's venv is the active one.
+# Beside it, the reports folder (Data Docs, HTML reports) is served on
+# REPORTS_PORT and the runs link to it, so the links open from the UI.
 dev: install sample $(DAGSTER_HOME)/dagster.yaml
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --port $(PORT)
+	$(BIN)/kam-pipeline serve-reports --port $(REPORTS_PORT) & server=$$!; \
+	trap 'kill $$server' EXIT INT TERM; \
+	KAM_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT)/ VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

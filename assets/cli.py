@@ -1,4 +1,5 @@
-"""Command line: `kam-pipeline run` executes the nightly job once, in process.
+"""Command line: `kam-pipeline run` executes the nightly job once, in process;
+`kam-pipeline serve-reports` serves the reports folder for the UI's links.
 
 It prints where the warehouse is and a short summary, and on failure the
 one-line reason (file, problem, what the contract expects) before any detail.
@@ -11,6 +12,7 @@ the warehouse's run lock, without touching anything.
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -20,6 +22,7 @@ import dagster as dg
 
 from assets.definitions import defs
 from assets.nightly import AS_OF_TAG, JOB_NAME, PUBLISHED_TAG
+from kam_pipeline.report.serving import reports_server
 from kam_pipeline.report.summary import run_summary
 from kam_pipeline.settings import Settings, SettingsError, load_settings
 from kam_pipeline.warehouse.run_control import RunInProgressError, run_lock
@@ -103,6 +106,20 @@ def _execute(settings: Settings) -> int:
     return 0
 
 
+def serve_reports(host: str, port: int) -> int:
+    """Serve the reports folder next to the warehouse until interrupted."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: settings: {exc}", file=sys.stderr)
+        return 1
+    with reports_server(settings.reports_root, host, port) as server:
+        print(f"serving {settings.reports_root} at http://{host}:{server.server_port}/", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
+            server.serve_forever()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kam-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,9 +127,16 @@ def main(argv: list[str] | None = None) -> int:
     run_cmd.add_argument(
         "--as-of", type=date.fromisoformat, help="as-of date YYYY-MM-DD (default KAM_AS_OF or yesterday)"
     )
+    serve_cmd = commands.add_parser(
+        "serve-reports", help="serve the Data Docs and HTML reports (set KAM_REPORTS_URL to link runs to it)"
+    )
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=3001, help="port (default 3001)")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.as_of.isoformat() if args.as_of else None)
+    if args.command == "serve-reports":
+        return serve_reports(args.host, args.port)
     return 2
 
 

@@ -76,10 +76,11 @@ def quality_unmapped_customers(
     "The staging assets' checks link to them.",
 )
 def data_docs(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
-    index = build_data_docs(settings.resolved.run_data_docs_dir(context.run.run_id))
+    run = settings.resolved
+    index = build_data_docs(run.run_data_docs_dir(context.run.run_id))
     if index is None:
         context.log.info("no extract was validated in this run: each links to the Data Docs of the run that did")
         return dg.MaterializeResult(metadata={"validated_in_this_run": False})
     return dg.MaterializeResult(
-        metadata={"validated_in_this_run": True, "data_docs": dg.MetadataValue.url(index.as_uri())}
+        metadata={"validated_in_this_run": True, "data_docs": dg.MetadataValue.url(run.link(index))}
     )

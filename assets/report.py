@@ -158,7 +158,7 @@ def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
-            "url": dg.MetadataValue.url(path.as_uri()),
+            "url": dg.MetadataValue.url(run.link(path)),
             "decisions_to_discuss": len(discuss),
             **{f"chart: {title}": chart(png, title) for title, png in charts.items()},
         }

@@ -197,7 +197,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5).collect())),
                 "files_parsed_from_cache": staged.cache_hits,
                 "validated_by_run": validation.run_id,
-                **({"data_docs": dg.MetadataValue.url(validation.data_docs)} if validation.data_docs else {}),
+                **({"data_docs": dg.MetadataValue.url(run.link(validation.data_docs))} if validation.data_docs else {}),
             },
         )
         yield dg.AssetCheckResult(
@@ -218,7 +218,11 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             },
         )
         yield from _group_results(
-            extract, staged, validation.outcomes, validation.data_docs, run.validation.sample_failures
+            extract,
+            staged,
+            validation.outcomes,
+            run.link(validation.data_docs) if validation.data_docs else "",
+            run.validation.sample_failures,
         )
         if extract.freshness_column:
             yield _freshness_result(extract, staged, run.as_of, run.freshness.stale_extract_days)

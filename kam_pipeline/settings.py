@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlsplit
+from urllib.request import url2pathname
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -62,6 +64,9 @@ class PathSettings(_Section):
     work_dir: Path | None = None  # default: a hidden folder next to the warehouse file
     data_docs_dir: Path | None = None  # default: reports/data_docs next to the warehouse file
     reports_dir: Path | None = None  # default: reports/html next to the warehouse file
+    # Base URL under which a web server serves the reports folder next to the warehouse file
+    # (`kam-pipeline serve-reports`, which `make dev` starts); blank: file:// links.
+    reports_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
 
 
 class ScheduleSettings(_Section):
@@ -375,6 +380,24 @@ class Settings(_Section):
         """The static HTML reports, one per as-of date."""
         return self._beside_warehouse(self.paths.reports_dir, "reports/html")
 
+    @property
+    def reports_root(self) -> Path:
+        """The folder paths.reports_url serves: by default it holds the Data Docs and the HTML reports."""
+        return self.warehouse_path.parent / "reports"
+
+    def link(self, target: Path | str) -> str:
+        """A link the Dagster UI can open to a report file (a path or a file:// URL):
+        under paths.reports_url when the file is in the served folder, because a
+        browser does not follow file:// links from a web page; else a file:// URL."""
+        path = Path(url2pathname(urlsplit(target).path)) if isinstance(target, str) else target
+        if self.paths.reports_url:
+            try:
+                relative = path.resolve().relative_to(self.reports_root.resolve())
+            except ValueError:
+                return path.resolve().as_uri()
+            return f"{self.paths.reports_url.rstrip('/')}/{quote(relative.as_posix())}"
+        return path.resolve().as_uri()
+
     def parsed_dir(self, extract: str) -> Path:
         """Parsed rows of an extract's landing files, one Parquet file each
         (kam_pipeline/ingest/parse_cache.py)."""
@@ -481,6 +504,7 @@ def load_settings(
     for key, given, variable in (
         ("paths.landing_dir", landing_dir, "KAM_LANDING_DIR"),
         ("paths.warehouse_path", warehouse_path, "KAM_WAREHOUSE_PATH"),
+        ("paths.reports_url", None, "KAM_REPORTS_URL"),
         ("as_of", as_of, "KAM_AS_OF"),
     ):
         if given:

@@ -28,6 +28,7 @@ from tools.sample_data import generate
 from .conftest import readme_bi_queries
 
 AS_OF = date(2026, 11, 28)
+REPORTS_URL = "http://127.0.0.1:3001/"
 MONTH_BEFORE = date(2026, 10, 31)
 MARTS = [
     "marts.customer_segments",
@@ -45,8 +46,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> tuple[Path, dg.ExecuteInProcessResult]:
-    """One run of the job with the default settings on AS_OF, shared by the tests that only read it."""
-    return run_job_result(tmp_path_factory.mktemp("default"), landing, AS_OF)
+    """One run of the job with the default settings on AS_OF, shared by the tests that only read it
+    (and a reports URL, as `make dev` sets it: it changes links, not data)."""
+    return run_job_result(tmp_path_factory.mktemp("default"), landing, AS_OF, **{"paths.reports_url": REPORTS_URL})
 
 
 def run_job(tmp_path: Path, landing: Path, as_of: date, **overrides: object) -> Path:
@@ -79,6 +81,22 @@ def run_job_result(
 def read(warehouse: Path, sql: str) -> pl.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(sql).pl()
+
+
+def test_the_ui_links_to_the_report_through_the_reports_server_and_to_files_outside_it(default_run) -> None:
+    """The report sits in the served folder next to the warehouse: its link is under the
+    reports URL; the Data Docs were configured elsewhere (run_job_result): a file:// link."""
+    warehouse, result = default_run
+    metadata = {
+        event.asset_key.to_user_string(): event.step_materialization_data.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    report_url = metadata["reports/kam_report"]["url"].value
+    relative = report_url.removeprefix(REPORTS_URL)
+    assert relative != report_url and relative.startswith("html/kam_report_"), report_url
+    assert (warehouse.parent / "reports" / relative).is_file()
+    docs_url = metadata["reports/data_docs"]["data_docs"].value
+    assert docs_url.startswith("file:///") and docs_url.endswith("/index.html"), docs_url
 
 
 def test_the_plain_sql_reference_agrees_with_the_job_on_every_column(default_run, landing: Path) -> None:
