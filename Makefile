@@ -56,13 +56,16 @@ test: install
 browser-test: install
 	$(BIN)/pytest -m browser
 
-# `dg dev` supersedes `dagster dev`; dg warns unless the project's venv is the active one.
-# Beside it, the reports folder (Data Docs, HTML reports) is served on
-# REPORTS_PORT and the runs link to it, so the links open from the UI.
+# `dg dev` (the successor of `dagster dev`) runs from DAGSTER_HOME with the
+# code location named on its command line: Dagster warns about a dagster.yaml
+# in the current folder that is not DAGSTER_HOME's, and the design keeps it
+# at the top level. Beside it, the reports folder (Data Docs, HTML reports)
+# is served on REPORTS_PORT and the runs link to it, so the links open from the UI.
 dev: install sample $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/kam-pipeline serve-reports --port $(REPORTS_PORT) & server=$$!; \
 	trap 'kill $$server' EXIT INT TERM; \
-	KAM_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT)/ VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev --port $(PORT)
+	cd $(DAGSTER_HOME) && KAM_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT)/ \
+		$(CURDIR)/$(BIN)/dg dev -m assets.definitions --working-directory $(CURDIR) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
