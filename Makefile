@@ -32,6 +32,11 @@ $(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_YAML)
 	mkdir -p $(DAGSTER_HOME)
 	cp $(INSTANCE_YAML) $@
 
+# The code location of `make dev`, as [tool.dg] names it, for a dg dev started from DAGSTER_HOME.
+$(DAGSTER_HOME)/workspace.yaml: Makefile
+	mkdir -p $(DAGSTER_HOME)
+	printf 'load_from:\n  - python_module:\n      module_name: assets.definitions\n      working_directory: %s\n      location_name: kam_pipeline\n' "$(CURDIR)" > $@
+
 # Sample data for the default landing directory only: a KAM_LANDING_DIR set
 # by the operator is used as it is. KAM_AS_OF is the date `make run` builds
 # and the landing sensor requests under `make dev`; a run launched from the
@@ -57,15 +62,15 @@ browser-test: install
 	$(BIN)/pytest -m browser
 
 # `dg dev` (the successor of `dagster dev`) runs from DAGSTER_HOME with the
-# code location named on its command line: Dagster warns about a dagster.yaml
+# code location in a workspace file there: Dagster warns about a dagster.yaml
 # in the current folder that is not DAGSTER_HOME's, and the design keeps it
 # at the top level. Beside it, the reports folder (Data Docs, HTML reports)
 # is served on REPORTS_PORT and the runs link to it, so the links open from the UI.
-dev: install sample $(DAGSTER_HOME)/dagster.yaml
+dev: install sample $(DAGSTER_HOME)/dagster.yaml $(DAGSTER_HOME)/workspace.yaml
 	$(BIN)/kam-pipeline serve-reports --port $(REPORTS_PORT) & server=$$!; \
 	trap 'kill $$server' EXIT INT TERM; \
 	cd $(DAGSTER_HOME) && KAM_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT)/ \
-		$(CURDIR)/$(BIN)/dg dev -m assets.definitions --working-directory $(CURDIR) --port $(PORT)
+		$(CURDIR)/$(BIN)/dg dev -w $(DAGSTER_HOME)/workspace.yaml --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
