@@ -3,12 +3,12 @@
 `dagster dev` (webserver + daemon, with the repository's dagster.yaml: a queued
 run coordinator that only the daemon dequeues) serves the code location of
 `[tool.dagster]` on a loopback port, with a temporary DAGSTER_HOME. The test
-launches `kam_nightly` through `DagsterGraphQLClient` on a small generated
-landing directory, waits for it, checks through GraphQL that every asset of
-the job was materialised and every asset check executed and passed in this
-run, then reads the published warehouse back. It then backfills three earlier
-as-of dates as the UI does from the asset graph (one partition per date) and
-reads the history they built.
+backfills three as-of dates of `kam_nightly` on a small generated landing
+directory through the GraphQL API, as the UI's job page launches it (one
+run per date partition), waits for them, checks through GraphQL that every
+asset of the job was materialised and every asset check executed and passed
+in the newest date's run, then reads the published warehouse and its
+history back.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import duckdb
 import pytest
 import requests
@@ -42,8 +41,8 @@ HOST = "127.0.0.1"
 AS_OF = date(2026, 11, 28)
 SERVER_START_TIMEOUT = 90.0  # webserver up and the code location loaded
 RUN_TIMEOUT = 180.0  # queued, dequeued by the daemon, executed
-#: Three earlier as-of dates to backfill, e.g. history at month ends and mid-month.
-BACKFILL_DATES = [AS_OF - timedelta(days=days) for days in (28, 14, 7)]
+#: Three past as-of dates to backfill, ending at the landing's (history at a month end, mid-month, now).
+BACKFILL_DATES = [AS_OF - timedelta(days=days) for days in (28, 14, 0)]
 #: Tearing the server down: Ctrl-C (dagster dev stops its services, a few
 #: seconds), then SIGTERM, then SIGKILL, each with this long to empty the group.
 STOP_SIGNALS = ((signal.SIGINT, 30.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0))
@@ -327,11 +326,6 @@ def run_errors(server: DagsterServer, run_id: str) -> str:
             return "\n".join(errors or messages) or "(no error events)"
 
 
-def tags_of(server: DagsterServer, run_id: str) -> dict[str, str]:
-    runs = graphql(server, BACKFILL_RUNS_QUERY, tags=None)["runsOrError"]["results"]
-    return next({tag["key"]: tag["value"] for tag in run["tags"]} for run in runs if run["runId"] == run_id)
-
-
 def wait_for_backfill(server: DagsterServer, backfill_id: str, count: int) -> list[dict[str, Any]]:
     """The backfill's runs, once `count` of them have finished; tags as a dict."""
     deadline = time.monotonic() + RUN_TIMEOUT * count
@@ -345,20 +339,10 @@ def wait_for_backfill(server: DagsterServer, backfill_id: str, count: int) -> li
         if len(runs) == count and all(run["status"] in done for run in runs):
             return runs
         if time.monotonic() > deadline:
-            pytest.fail(f"backfill {backfill_id}: {[(r['runId'][:8], r['status']) for r in runs]} after the timeout")
+            states = [(run["runId"][:8], run["status"]) for run in runs]
+            hint = " (the daemon launches backfills and dequeues runs: is it running?)" if len(runs) < count else ""
+            pytest.fail(f"backfill {backfill_id}: {states} after the timeout{hint}")
         time.sleep(1.0)
-
-
-def wait_for_run(server: DagsterServer, run_id: str) -> dg.DagsterRunStatus:
-    deadline = time.monotonic() + RUN_TIMEOUT
-    status = server.client.get_run_status(run_id)
-    while status not in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
-        if time.monotonic() > deadline:
-            hint = " (the daemon dequeues queued runs: is it running?)" if status == dg.DagsterRunStatus.QUEUED else ""
-            pytest.fail(f"run {run_id} still {status.value} after {RUN_TIMEOUT:.0f} s{hint}")
-        time.sleep(1.0)
-        status = server.client.get_run_status(run_id)
-    return status
 
 
 def selector(server: DagsterServer) -> dict[str, str]:
@@ -401,27 +385,50 @@ def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_ser
         assert instance["runQueuingSupported"], instance
         assert instance["runQueueConfig"] == {"maxConcurrentRuns": 1}, instance
 
-        # 1-2. Launch the as-of date's partition through the API (queued; the daemon dequeues it) and wait.
-        run_id = server.client.submit_job_execution(
-            JOB_NAME,
-            run_config={"resources": {"settings": {"config": config}}},
-            tags={"kam/test": "e2e", PARTITION_TAG: AS_OF.isoformat()},
-        )
-        status = wait_for_run(server, run_id)
-        assert status == dg.DagsterRunStatus.SUCCESS, f"run {run_id} {status.value}:\n{run_errors(server, run_id)}"
-
-        # 3. Every asset of the job materialised by this run ...
-        run = graphql(server, RUN_MATERIALIZATIONS_QUERY, runId=run_id)["runOrError"]
-        assert run["__typename"] == "Run", run
-        materialized = {tuple(m["assetKey"]["path"]) for m in run["assetMaterializations"] if m["runId"] == run_id}
-        nodes = graphql(server, JOB_CHECKS_QUERY, selector=selector(server))["assetNodes"]
+        # 1-2. Backfill three as-of dates as the job page's "Launch backfill" does (one queued
+        # run per date partition, which the daemon dequeues one at a time) and wait. The runs are
+        # submitted at once instead of at the backfill daemon's next tick (up to 30 s later).
+        job = selector(server)
+        nodes = graphql(server, JOB_CHECKS_QUERY, selector=job)["assetNodes"]
         job_assets = {tuple(node["assetKey"]["path"]) for node in nodes}
         job_def = defs().resolve_job_def(JOB_NAME)
         expected_assets = {tuple(key.path) for key in job_def.asset_layer.selected_asset_keys}
         assert job_assets == expected_assets, "GraphQL and the code location disagree on the job's assets"
+        launched = graphql(
+            server,
+            LAUNCH_BACKFILL_MUTATION,
+            params={
+                "selector": {
+                    "partitionSetName": f"{JOB_NAME}_partition_set",
+                    "repositorySelector": {
+                        "repositoryLocationName": job["repositoryLocationName"],
+                        "repositoryName": job["repositoryName"],
+                    },
+                },
+                "partitionNames": [day.isoformat() for day in BACKFILL_DATES],
+                "runConfigData": {"resources": {"settings": {"config": config}}},
+                "title": "history",
+                "forceSynchronousSubmission": True,
+            },
+        )["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        backfill_runs = wait_for_backfill(server, launched["backfillId"], len(BACKFILL_DATES))
+        for run in backfill_runs:
+            assert run["status"] == "SUCCESS", f"run {run['runId']}:\n{run_errors(server, run['runId'])}"
+        # the runs list tells them apart by date: Dagster's partition tag and ours
+        by_date = {run["tags"][AS_OF_TAG]: run["runId"] for run in backfill_runs}
+        assert sorted(by_date) == [day.isoformat() for day in BACKFILL_DATES]
+        assert all(run["tags"][PARTITION_TAG] == run["tags"][AS_OF_TAG] for run in backfill_runs)
+        run_id = by_date[AS_OF.isoformat()]
+
+        # 3. Every asset of the job materialised by the newest date's run ...
+        run = graphql(server, RUN_MATERIALIZATIONS_QUERY, runId=run_id)["runOrError"]
+        assert run["__typename"] == "Run", run
+        materialized = {tuple(m["assetKey"]["path"]) for m in run["assetMaterializations"] if m["runId"] == run_id}
         assert not job_assets - materialized, f"not materialised by run {run_id}: {sorted(job_assets - materialized)}"
 
-        # ... and every asset check on them executed in this run and passed.
+        # ... and every asset check on them executed in that run and passed.
+        nodes = graphql(server, JOB_CHECKS_QUERY, selector=job)["assetNodes"]
         checks: dict[str, dict[str, Any] | None] = {}
         for node in nodes:
             asset = "/".join(node["assetKey"]["path"])
@@ -445,47 +452,24 @@ def test_nightly_job_through_the_dagster_graphql_api(tmp_path: Path, dagster_ser
             f"  {name}: {what}" for name, what in failing.items()
         )
 
-        # 4. The published warehouse: marts filled, this run logged as the only one.
+        # 4. The published warehouse: one history snapshot per date, the newest date's
+        # migration matrix against the date before it, the three runs logged.
         with duckdb.connect(str(warehouse), read_only=True) as con:
             segments = con.execute("SELECT count(*) FROM marts.customer_segments").fetchone()[0]
-            runs = con.execute("SELECT run_id, status FROM meta.runs").fetchall()
-        assert segments > 0
-        assert runs == [(run_id, "SUCCESS")]
-        assert tags_of(server, run_id)[AS_OF_TAG] == AS_OF.isoformat()
-
-        # 5. A backfill of three earlier dates, as the asset graph's "Materialize all" launches it.
-        launched = graphql(
-            server,
-            LAUNCH_BACKFILL_MUTATION,
-            params={
-                "assetSelection": [{"path": list(path)} for path in sorted(job_assets)],
-                "partitionNames": [day.isoformat() for day in BACKFILL_DATES],
-                "runConfigData": {"resources": {"settings": {"config": config}}},
-                "title": "history",
-            },
-        )["launchPartitionBackfill"]
-        assert launched["__typename"] == "LaunchBackfillSuccess", launched
-        backfill_runs = wait_for_backfill(server, launched["backfillId"], len(BACKFILL_DATES))
-        for run in backfill_runs:
-            assert run["status"] == "SUCCESS", f"run {run['runId']}:\n{run_errors(server, run['runId'])}"
-        # the runs list tells them apart by date: Dagster's partition tag and ours
-        dates = sorted(run["tags"][AS_OF_TAG] for run in backfill_runs)
-        assert dates == [day.isoformat() for day in BACKFILL_DATES]
-        assert all(run["tags"][PARTITION_TAG] == run["tags"][AS_OF_TAG] for run in backfill_runs)
-
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+            runs = con.execute("SELECT run_id, as_of_date, status FROM meta.runs").fetchall()
             snapshots = con.execute("SELECT DISTINCT as_of_date FROM history.customer_segments ORDER BY 1").fetchall()
             migration = con.execute(
                 "SELECT DISTINCT as_of_date, previous_as_of_date FROM marts.tier_migration"
             ).fetchall()
-            moved = con.execute("SELECT sum(customers) FROM marts.tier_migration WHERE from_tier <> 'NEW'").fetchone()
-            published = con.execute("SELECT as_of_date FROM bi.current_run").fetchall()
-        assert [day for (day,) in snapshots] == [*BACKFILL_DATES, AS_OF]
-        # the backfill ran its dates earliest first: the last one's matrix compares it with the one before
-        assert migration == [(BACKFILL_DATES[-1], BACKFILL_DATES[-2])]
-        assert moved[0] > 0
-        # the marts are the last run's: after a backfill of past dates, rerun the newest date (README)
-        assert published == [(BACKFILL_DATES[-1],)]
+            kept = con.execute("SELECT sum(customers) FROM marts.tier_migration WHERE from_tier <> 'NEW'").fetchone()
+            published = con.execute("SELECT run_id, as_of_date FROM bi.current_run").fetchall()
+        assert segments > 0
+        assert sorted(runs) == sorted((by_date[day.isoformat()], day, "SUCCESS") for day in BACKFILL_DATES)
+        assert [day for (day,) in snapshots] == BACKFILL_DATES
+        # the backfill ran its dates earliest first: each compares with the one before
+        assert migration == [(AS_OF, BACKFILL_DATES[-2])]
+        assert kept[0] > 0
+        assert published == [(run_id, AS_OF)]
     except BaseException:
         print(f"--- dagster dev log (last {LOG_TAIL_LINES} lines) ---\n{server.log_tail()}")
         raise
