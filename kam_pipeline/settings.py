@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -80,6 +82,17 @@ class ScheduleSettings(_Section):
     # (assets/nightly.py), so the earliest date a backfill of history can start from.
     first_as_of: date = date(2024, 1, 1)
 
+    @field_validator("cron")
+    @classmethod
+    def _five_field_cron(cls, value: str) -> str:
+        """A typo would otherwise stop the code location from loading (Dagster refuses the schedule)."""
+        fields = value.split()
+        if len(fields) != len(_CRON_BOUNDS) or not all(map(_cron_field_ok, fields, _CRON_BOUNDS)):
+            raise PydanticCustomError(
+                "cron", "not a five-field cron (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'"
+            )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -98,7 +111,17 @@ class ValidationSettings(_Section):
 
 
 class PerformanceSettings(_Section):
-    duckdb_memory_limit: str = "4GB"
+    duckdb_memory_limit: str = "4GB"  # DuckDB's syntax: 4GB, 512MB, 80% (of the machine's memory)
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _duckdb_accepts(cls, value: str) -> str:
+        """DuckDB's own parser decides, before any step opens a database with it."""
+        try:
+            duckdb.connect(config={"memory_limit": value}).close()
+        except duckdb.Error:
+            raise PydanticCustomError("memory_limit", "not a DuckDB memory limit (e.g. 4GB, 512MB, 80%)") from None
+        return value
 
 
 class SensorSettings(_Section):
@@ -112,7 +135,7 @@ class FreshnessSettings(_Section):
 
 
 class SegmentationSettings(_Section):
-    reporting_currency: str = "EUR"
+    reporting_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")  # an ISO 4217 code, as the extracts use
     window_months: int = Field(default=12, gt=0)
     customer_unit: Literal["group", "account"] = "group"
     basis: Literal["revenue", "margin"] = "revenue"  # the ABC view that drives tiers and KAM eligibility (§S6)
@@ -407,6 +430,24 @@ class Settings(_Section):
 class SettingsError(ValueError):
     """A setting that cannot be used, in one line naming where it came from
     (the settings file and key, the environment variable, or the launchpad)."""
+
+
+#: (lowest, highest) value of each cron field: minute, hour, day of month, month, day of week (7 = Sunday).
+_CRON_BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_CRON_ITEM = re.compile(r"^(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?$")
+
+
+def _cron_field_ok(field: str, bounds: tuple[int, int]) -> bool:
+    """One cron field: `*`, numbers, ranges and steps, comma-separated, within `bounds`."""
+    low, high = bounds
+    for item in field.split(","):
+        match = _CRON_ITEM.match(item)
+        if match is None:
+            return False
+        numbers = [int(n) for n in match.group(2, 3) if n is not None]
+        if any(not low <= n <= high for n in numbers) or (match.group(4) is not None and int(match.group(4)) == 0):
+            return False
+    return True
 
 
 def today(timezone: str, now: datetime | None = None) -> date:

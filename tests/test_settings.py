@@ -60,9 +60,11 @@ def test_the_as_of_date_defaults_to_the_day_before_the_run_started() -> None:
     assert load_settings(environ={}, now=started).as_of.isoformat() == "2026-12-01"
 
 
-def test_definition_settings_never_raise(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cron", ["5", "'0 2 * *'", "'61 2 * * *'"])
+def test_definition_settings_never_raise(tmp_path: Path, cron: str) -> None:
+    """A cron Dagster would refuse leaves the schedule's default: the code location still loads."""
     broken = tmp_path / "kam.toml"
-    broken.write_text("[schedule]\ncron = 5\n", encoding="utf-8")
+    broken.write_text(f"[schedule]\ncron = {cron}\n", encoding="utf-8")
     settings, problem = definition_settings({"KAM_CONFIG": str(broken)})
     assert settings.schedule.cron == "0 2 * * *"
     assert problem is not None and "cron" in problem
@@ -109,6 +111,20 @@ def test_every_number_of_every_section_has_a_range_and_must_be_finite(
 
 BAD_FILES = {
     "broken TOML": ("[kam\n", "is not valid TOML"),
+    "cron hour out of range": (
+        "[schedule]\ncron = '0 25 * * *'\n",
+        "[schedule] cron: not a five-field cron (minute hour day-of-month month day-of-week), e.g. '0 2 * * *' "
+        "(got '0 25 * * *')",
+    ),
+    "cron in words": ("[schedule]\ncron = 'nightly'\n", "[schedule] cron: not a five-field cron"),
+    "memory limit DuckDB cannot read": (
+        "[performance]\nduckdb_memory_limit = '4 gigs'\n",
+        "[performance] duckdb_memory_limit: not a DuckDB memory limit (e.g. 4GB, 512MB, 80%) (got '4 gigs')",
+    ),
+    "currency not an ISO code": (
+        "[segmentation]\nreporting_currency = 'euro'\n",
+        "[segmentation] reporting_currency: String should match pattern '^[A-Z]{3}$' (got 'euro')",
+    ),
     "unknown key": ("[kam]\nhours_per_keyaccount = 300\n", "[kam] hours_per_keyaccount: unknown key"),
     "wrong type": ("[kam]\nfte_hours = 'lots'\n", "[kam] fte_hours: Input should be a valid number"),
     "A cut above 1": (
