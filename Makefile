@@ -18,7 +18,7 @@ PORT ?= 3000
 # Port of the reports server beside it (`make dev`).
 REPORTS_PORT ?= $(shell echo $$(($(PORT) + 1)))
 
-.PHONY: install run test browser-test dev sample lint lock bench clean
+.PHONY: install run test browser-test dev sample lint lock bench clean FORCE
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,9 @@ $(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_YAML)
 	mkdir -p $(DAGSTER_HOME)
 	cp $(INSTANCE_YAML) $@
 
-# The code location of `make dev`, as [tool.dg] names it, for a dg dev started from DAGSTER_HOME.
-$(DAGSTER_HOME)/workspace.yaml: Makefile
+# The code location of `make dev`, as [tool.dg] names it, for a dg dev started from
+# DAGSTER_HOME; written every time, since it names the checkout's absolute path.
+$(DAGSTER_HOME)/workspace.yaml: FORCE
 	mkdir -p $(DAGSTER_HOME)
 	printf 'load_from:\n  - python_module:\n      module_name: assets.definitions\n      working_directory: %s\n      location_name: kam_pipeline\n' "$(CURDIR)" > $@
 

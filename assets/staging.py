@@ -181,6 +181,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             sample_failures=run.validation.sample_failures,
         )
         key = asset_key(extract.table)
+        docs_link = run.link(validation.data_docs) if validation.data_docs else ""
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -197,7 +198,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 "preview": dg.MetadataValue.md(markdown_table(staged.accepted.head(5).collect())),
                 "files_parsed_from_cache": staged.cache_hits,
                 "validated_by_run": validation.run_id,
-                **({"data_docs": dg.MetadataValue.url(run.link(validation.data_docs))} if validation.data_docs else {}),
+                **({"data_docs": dg.MetadataValue.url(docs_link)} if docs_link else {}),
             },
         )
         yield dg.AssetCheckResult(
@@ -221,7 +222,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
             extract,
             staged,
             validation.outcomes,
-            run.link(validation.data_docs) if validation.data_docs else "",
+            docs_link,
             run.validation.sample_failures,
         )
         if extract.freshness_column:
