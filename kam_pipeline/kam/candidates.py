@@ -14,7 +14,13 @@ from datetime import date
 import polars as pl
 
 from kam_pipeline.figures import percent_expr
-from kam_pipeline.kam.decisions import decide, decision_reason, points_below_cutoff
+from kam_pipeline.kam.decisions import (
+    KAM_SERVED_DECISIONS,
+    decide,
+    decision_reason,
+    points_below_cutoff,
+    with_reason_body,
+)
 from kam_pipeline.kam.eligibility import eligibility
 from kam_pipeline.kam.explain import held_back, held_back_by
 from kam_pipeline.kam.kam_team import key_account_capacity, team
@@ -77,10 +83,14 @@ def select_key_accounts(
     review_day, review = review_date(as_of, settings), is_review(as_of, settings)
 
     def decided(frame: pl.DataFrame) -> pl.DataFrame:
-        return decide(rank_for_selection(frame, seats, settings, as_of), seats, settings, review_day, review)
+        return decide(rank_for_selection(frame, seats, settings, as_of), settings, review_day, review)
 
     by_rule = decided(scored.with_columns(selectable=pl.col("eligible")))
-    overridden = by_rule if overrides is None or overrides.is_empty() else decided(scored)
+    if overrides is None or overrides.is_empty():
+        overridden = by_rule = with_reason_body(by_rule, seats, settings)
+    else:
+        overridden = with_reason_body(decided(scored), seats, settings)
+        by_rule = _with_rule_reasons(by_rule, overridden, seats, settings)
     rule = by_rule.select(
         "customer_id",
         rule_proposed_decision="proposed_decision",
@@ -98,6 +108,34 @@ def select_key_accounts(
         .with_columns(decision_reason=decision_reason(review_day, review))
         .pipe(KAM_CANDIDATES.conform)
         .sort("customer_id")
+    )
+
+
+def _with_rule_reasons(
+    by_rule: pl.DataFrame, overridden: pl.DataFrame, seats: int, settings: KamSettings
+) -> pl.DataFrame:
+    """`by_rule` (the decisions of the ranking without overrides) plus
+    reason_body on the rows whose reason `overrule` can quote: the overridden
+    customers, the seated ones (only they can give way to an INCLUDE) and
+    those the overrides moved. Null elsewhere: at a million customers the
+    other rows' reasons cost about half a second and are never read."""
+    served = list(KAM_SERVED_DECISIONS)
+    seated_or_moved = overridden.select(
+        "customer_id",
+        quoted=pl.col("override_action").is_not_null()
+        | pl.col("proposed_decision").is_in(served)
+        | pl.col("decision").is_in(served),
+        _proposed="proposed_decision",
+        _decision="decision",
+    )
+    marked = by_rule.join(seated_or_moved, on="customer_id", validate="1:1", maintain_order="left").with_columns(
+        quoted=pl.col("quoted")
+        | (pl.col("proposed_decision") != pl.col("_proposed"))
+        | (pl.col("decision") != pl.col("_decision"))
+    )
+    quoted = with_reason_body(marked.filter("quoted"), seats, settings).select("customer_id", "reason_body")
+    return marked.drop("quoted", "_proposed", "_decision").join(
+        quoted, on="customer_id", how="left", validate="1:1", maintain_order="left"
     )
 
 

@@ -181,13 +181,16 @@ def decision_reason(review_day: date, review: bool) -> pl.Expr:
     )
 
 
-def decide(
-    ranked: pl.DataFrame, max_key_accounts: int, settings: KamSettings, review_day: date, review: bool
-) -> pl.DataFrame:
+def decide(ranked: pl.DataFrame, settings: KamSettings, review_day: date, review: bool) -> pl.DataFrame:
     """`ranked` (selection.rank_for_selection) plus proposed_decision,
-    decision, reason_body (the proposal's figures) and decision_reason (§K5)."""
-    return (
-        ranked.with_columns(proposed_decision=proposed_decision(settings))
-        .with_columns(decision=decision(review), reason_body=_proposal_reason(max_key_accounts, settings))
-        .with_columns(decision_reason=decision_reason(review_day, review), review_date=pl.lit(review_day))
-    )
+    decision and review_date (§K5); the reasons are `with_reason_body` and
+    `decision_reason`, kept apart because a ranking whose decisions only a
+    few rows show needs them only on those rows."""
+    return ranked.with_columns(
+        proposed_decision=proposed_decision(settings), review_date=pl.lit(review_day)
+    ).with_columns(decision=decision(review))
+
+
+def with_reason_body(decided: pl.DataFrame, max_key_accounts: int, settings: KamSettings) -> pl.DataFrame:
+    """`decided` (`decide`) plus reason_body: the figures the proposal rests on."""
+    return decided.with_columns(reason_body=_proposal_reason(max_key_accounts, settings))

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from kam_pipeline.kam import key_account_capacity, select_key_accounts
-from kam_pipeline.kam.decisions import decide
+from kam_pipeline.kam.decisions import decide, decision_reason, with_reason_body
 from kam_pipeline.kam.review import review_date, turnover_seats
 from kam_pipeline.kam.selection import rank_for_selection
 from kam_pipeline.settings import KamSettings
@@ -43,7 +43,10 @@ def _decide(
     )
     as_of = scored.get_column("as_of_date").max()
     ranked = rank_for_selection(scored.with_columns(selectable=pl.col("eligible")), max_key_accounts, settings, as_of)
-    decided = decide(ranked, max_key_accounts, settings, review_date(as_of, settings), review)
+    review_day = review_date(as_of, settings)
+    decided = with_reason_body(decide(ranked, settings, review_day, review), max_key_accounts, settings).with_columns(
+        decision_reason=decision_reason(review_day, review)
+    )
     return {r["customer_id"]: r for r in decided.iter_rows(named=True)}
 
 
