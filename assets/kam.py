@@ -19,9 +19,20 @@ from kam_pipeline.kam import (
     select_key_accounts,
     tier_migration,
 )
-from kam_pipeline.kam.checks import allocated_within_capacity, key_accounts_within_seats
-from kam_pipeline.kam.overrides import CONFLICT, final_status, forced_selection, forced_tiers, override_status
-from kam_pipeline.kam.readiness import programme_readiness
+from kam_pipeline.kam.allocation import ALLOCATION_READS
+from kam_pipeline.kam.candidates import SELECTION_READS
+from kam_pipeline.kam.checks import SEATS_CHECK_READS, allocated_within_capacity, key_accounts_within_seats
+from kam_pipeline.kam.migration import MIGRATION_READS
+from kam_pipeline.kam.overrides import (
+    CONFLICT,
+    FINAL_STATUS_READS,
+    final_status,
+    forced_selection,
+    forced_tiers,
+    override_status,
+)
+from kam_pipeline.kam.programme import PROGRAMME_READS
+from kam_pipeline.kam.readiness import READINESS_READS, programme_readiness
 from kam_pipeline.kam.scenarios import PlanInputs, run_scenarios
 from kam_pipeline.kam.tables import SCENARIO_CANDIDATES
 from kam_pipeline.segmentation.checks import one_row_per
@@ -85,7 +96,7 @@ def kam_candidates(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = tables.settings
     candidates = select_key_accounts(
-        tables.read(SEGMENTS),
+        tables.read(SEGMENTS, SELECTION_READS["segments"]),
         tables.read(MANAGERS),
         run.kam,
         overrides=forced_selection(_overrides_in_force(tables)),
@@ -139,7 +150,11 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
 def kam_overrides(
     context: dg.AssetExecutionContext, tables: Tables
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    overrides = final_status(_overrides_in_force(tables), tables.read(CANDIDATES), tables.read(SEGMENTS))
+    overrides = final_status(
+        _overrides_in_force(tables),
+        tables.read(CANDIDATES, FINAL_STATUS_READS["candidates"]),
+        tables.read(SEGMENTS, FINAL_STATUS_READS["segments"]),
+    )
     tables.replace(OVERRIDES, overrides)
     shown = ["override_id", "customer_id", "action", "status", "valid_until", "status_reason"]
     yield dg.MaterializeResult(
@@ -172,8 +187,8 @@ def allocation(
     context: dg.AssetExecutionContext, tables: Tables
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     frame = resource_allocation(
-        tables.read(SEGMENTS),
-        tables.read(CANDIDATES),
+        tables.read(SEGMENTS, ALLOCATION_READS["segments"]),
+        tables.read(CANDIDATES, ALLOCATION_READS["candidates"]),
         tables.read(MANAGERS),
         tables.settings.kam,
         tiers=forced_tiers(tables.read(OVERRIDES)),
@@ -250,8 +265,10 @@ def kam_programme(
     context: dg.AssetExecutionContext, tables: Tables
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = tables.settings
-    candidates = tables.read(CANDIDATES)
-    row = programme_return(tables.read(SEGMENTS), candidates, tables.read(MANAGERS), run.kam)
+    candidates = tables.read(CANDIDATES, sorted({*PROGRAMME_READS["candidates"], *SEATS_CHECK_READS}))
+    row = programme_return(
+        tables.read(SEGMENTS, PROGRAMME_READS["segments"]), candidates, tables.read(MANAGERS), run.kam
+    )
     tables.replace_rows("marts.kam_programme", row, {"as_of_date": run.as_of})
     yield dg.MaterializeResult(
         metadata={
@@ -277,8 +294,10 @@ def kam_programme(
     **KAM_ASSET,
 )
 def tier_migration_matrix(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
-    previous = tables.latest_snapshot_before("history.customer_segments", tables.settings.as_of)
-    matrix = tier_migration(previous, tables.read(SEGMENTS))
+    previous = tables.latest_snapshot_before(
+        "history.customer_segments", tables.settings.as_of, MIGRATION_READS["previous"]
+    )
+    matrix = tier_migration(previous, tables.read(SEGMENTS, MIGRATION_READS["current"]))
     tables.replace("marts.tier_migration", matrix)
     return dg.MaterializeResult(
         metadata={
@@ -351,9 +370,9 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
 def kam_readiness(context: dg.AssetExecutionContext, tables: Tables) -> dg.MaterializeResult:
     run = tables.settings
     row = programme_readiness(
-        tables.read(SEGMENTS),
-        tables.read(CANDIDATES),
-        tables.read(ALLOCATION),
+        tables.read(SEGMENTS, READINESS_READS["segments"]),
+        tables.read(CANDIDATES, READINESS_READS["candidates"]),
+        tables.read(ALLOCATION, READINESS_READS["allocation"]),
         run.kam,
         run.readiness,
     )

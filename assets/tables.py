@@ -11,7 +11,7 @@ step that tries it, and every test that materialises the job would show it.
 
 import inspect
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -89,9 +89,10 @@ class Tables:
         if table not in self.writes:
             raise UndeclaredTableError(f"writes {table} without declaring it (warehouse_asset writes=...)")
 
-    def read(self, table: str) -> pl.DataFrame:
+    def read(self, table: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """`table`, or only the `columns` the step's function reads of it."""
         self._may_read(table)
-        return database.read_table(self.con, table)
+        return database.read_table(self.con, table, columns)
 
     def scan(self, table: str) -> pl.LazyFrame:
         """`table`, read only if and when it is collected (within the step,
@@ -108,10 +109,10 @@ class Tables:
         self._may_read("staging.invoice_lines")
         return invoice_days(self.con, self.settings)
 
-    def latest_snapshot_before(self, table: str, as_of: date) -> pl.DataFrame:
+    def latest_snapshot_before(self, table: str, as_of: date, columns: Sequence[str] | None = None) -> pl.DataFrame:
         """The rows of history `table` of its latest as-of date before `as_of` (empty if none)."""
         self._may_read(table)
-        return database.latest_snapshot_before(self.con, table, as_of)
+        return database.latest_snapshot_before(self.con, table, as_of, columns)
 
     def replace(self, table: str, frame: pl.DataFrame) -> None:
         self._may_write(table)

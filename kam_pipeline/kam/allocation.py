@@ -89,6 +89,25 @@ def coverage_needs(
     )
 
 
+#: The columns of each input frame resource_allocation reads (its asset reads only these).
+ALLOCATION_READS = {
+    "segments": (
+        "customer_id",
+        "as_of_date",
+        "region",
+        "owner_id",
+        "segment_class",
+        "portfolio_rank",
+        "wallet_source",
+        "potential_driver",
+        "potential_class",
+        "tier",
+        "at_risk",
+    ),
+    "candidates": ("customer_id", "decision"),
+}
+
+
 def resource_allocation(
     segments: pl.DataFrame,
     candidates: pl.DataFrame,

@@ -59,6 +59,11 @@ SELECTION_INPUTS = (
     "wallet_below_revenue",
 )
 
+#: The columns of each input frame select_key_accounts reads: the selection's,
+#: and those the KAM managers' own portfolio hours rest on (§K4). Its asset
+#: reads only these (a test holds them to the function).
+SELECTION_READS = {"segments": (*SELECTION_INPUTS, "owner_id", "potential_driver", "tier", "at_risk")}
+
 
 def select_key_accounts(
     segments: pl.DataFrame,

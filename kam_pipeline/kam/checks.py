@@ -20,6 +20,10 @@ def _seated(decision: str) -> pl.Expr:
     return pl.col(decision).is_in([KEEP, ADD]).sum()
 
 
+#: The columns of marts.kam_candidates key_accounts_within_seats reads.
+SEATS_CHECK_READS = ("proposed_decision", "decision", "is_current_key_account", "override_action")
+
+
 def key_accounts_within_seats(candidates: pl.DataFrame, max_key_accounts: int) -> tuple[bool, Evidence]:
     """KEEP + ADD fit the seats (§K4, §K5.3, §K5.8).
 

@@ -16,6 +16,11 @@ NEW = "NEW"
 GONE = "GONE"
 
 
+#: The columns of each snapshot tier_migration reads (its asset reads only these).
+MIGRATION_COLUMNS = ("customer_id", "as_of_date", "revenue_t12m", "tier")
+MIGRATION_READS = {"previous": MIGRATION_COLUMNS, "current": MIGRATION_COLUMNS}
+
+
 def tier_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
     """One row per (from_tier, to_tier) pair that occurs, sorted by from_tier, to_tier.
 

@@ -123,6 +123,13 @@ def describe() -> pl.Expr:
     )
 
 
+#: The columns of each input frame final_status reads (its asset reads only these).
+FINAL_STATUS_READS = {
+    "candidates": ("customer_id", "decision_source", "rule_proposed_decision"),
+    "segments": ("customer_id", "tier"),
+}
+
+
 def final_status(status: pl.DataFrame, candidates: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
     """marts.kam_overrides: ACTIVE overrides become APPLIED when they changed
     the outcome (the candidate's decision_source is OVERRIDE, or the forced

@@ -40,6 +40,28 @@ def prior_leaders(segments: pl.DataFrame, settings: KamSettings) -> pl.DataFrame
     return ranked.filter(pl.col("abc_class") == A_CLASS).select("customer_id")
 
 
+#: The columns of each input frame programme_return reads (its asset reads only these).
+PROGRAMME_READS = {
+    "segments": (
+        "customer_id",
+        "as_of_date",
+        "owner_id",
+        "revenue_t12m",
+        "revenue_prior",
+        "margin_t12m",
+        "margin_prior",
+        "segment_class",
+        "wallet_source",
+        "potential_driver",
+        "potential_class",
+        "tier",
+        "at_risk",
+        "is_current_key_account",
+    ),
+    "candidates": ("customer_id", "decision", "proposed_decision", "override_action"),
+}
+
+
 def programme_return(
     segments: pl.DataFrame, candidates: pl.DataFrame, managers: pl.DataFrame, settings: KamSettings
 ) -> pl.DataFrame:

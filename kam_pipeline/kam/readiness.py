@@ -90,6 +90,31 @@ def _points(value: float) -> str:
     return f"{value:.2f} points"
 
 
+#: The columns of each input frame programme_readiness reads (its asset reads only these).
+READINESS_READS = {
+    "segments": (
+        "customer_id",
+        "as_of_date",
+        "revenue_t12m",
+        "margin_coverage",
+        "segment_class",
+        "wallet_source",
+        "at_risk",
+        "competitive_position",
+    ),
+    "candidates": (
+        "customer_id",
+        "score",
+        "eligible",
+        "proposed_decision",
+        "decision_source",
+        "marginal",
+        "selection_rank",
+    ),
+    "allocation": ("customer_id", "coverage"),
+}
+
+
 def programme_readiness(
     segments: pl.DataFrame,
     candidates: pl.DataFrame,
