@@ -144,7 +144,9 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, tables: Tables) -> Iterator[StagingResult]:
         run = tables.settings
-        accepted = {name: tables.read(f"staging.{name}") for name in referenced_extracts(extract)}
+        accepted = {
+            name: tables.read(f"staging.{name}", columns) for name, columns in referenced_extracts(extract).items()
+        }
         ctx = rule_context(extract, accepted, run.as_of, run.segmentation.reporting_currency)
         try:
             staged = stage_extract(

@@ -99,11 +99,22 @@ def _reference_keys(as_of: date) -> dict[str, tuple[str, Callable[[pl.DataFrame]
     }
 
 
-def referenced_extracts(extract: Extract) -> list[str]:
-    """Other extracts this one's rules refer to (its upstream dependencies)."""
+#: The columns of each referenced extract that `_reference_keys` reads: staging
+#: reads only these (at 1 M accounts a whole staging.crm_accounts is 0.5 s to read).
+REFERENCE_COLUMNS = {
+    "fx_rates": ("currency", "month"),
+    "account_managers": ("owner_id",),
+    "crm_accounts": ("account_id",),
+    "erp_customers": ("erp_customer_id",),
+}
+
+
+def referenced_extracts(extract: Extract) -> dict[str, tuple[str, ...]]:
+    """Other extracts this one's rules refer to (its upstream dependencies),
+    with the columns its key sets are made of."""
     sources = _reference_keys(date.min)
     targets = {sources[r.target][0] for r in extract.rules if isinstance(r, References)}
-    return sorted(t for t in targets if t != extract.name)
+    return {t: REFERENCE_COLUMNS[t] for t in sorted(targets) if t != extract.name}
 
 
 def rule_context(
