@@ -37,6 +37,7 @@ from kam_pipeline.kam.scenarios import PlanInputs, run_scenarios
 from kam_pipeline.kam.tables import SCENARIO_CANDIDATES
 from kam_pipeline.segmentation.checks import one_row_per
 from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
+from kam_pipeline.segmentation.segments import SEGMENTATION_READS
 
 SEGMENTS = "marts.customer_segments"
 CANDIDATES = "marts.kam_candidates"
@@ -332,10 +333,10 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
     run = tables.settings
     inputs = PlanInputs(
         lines=tables.invoice_days(),
-        erp_customers=tables.scan("staging.erp_customers"),
-        accounts=tables.scan("staging.crm_accounts"),
-        fx_rates=tables.scan("staging.fx_rates"),
-        opportunities=tables.scan("staging.opportunities"),
+        erp_customers=tables.scan("staging.erp_customers", SEGMENTATION_READS["erp_customers"]),
+        accounts=tables.scan("staging.crm_accounts", SEGMENTATION_READS["accounts"]),
+        fx_rates=tables.scan("staging.fx_rates", SEGMENTATION_READS["fx_rates"]),
+        opportunities=tables.scan("staging.opportunities", SEGMENTATION_READS["opportunities"]),
         managers=tables.read(MANAGERS),
         overrides=tables.read("staging.kam_overrides"),
     )

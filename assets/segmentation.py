@@ -11,6 +11,7 @@ from assets.metadata import check_result, markdown_table
 from assets.tables import Tables, asset_key, warehouse_asset
 from kam_pipeline.segmentation import build_customer_segments, build_segment_summary
 from kam_pipeline.segmentation.checks import one_row_per, revenue_reconciles, revenue_shares_sum_to_one, window_revenue
+from kam_pipeline.segmentation.segments import SEGMENTATION_READS
 
 PREVIEW_COLUMNS = ["customer_id", "customer_name", "tier", "abc_class", "revenue_t12m", "revenue_share", "trend"]
 COMPUTE_TAGS = {"stage": "compute"}
@@ -62,13 +63,13 @@ def customer_segments(
     context: dg.AssetExecutionContext, tables: Tables
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     run = tables.settings
-    fx_rates = tables.read("staging.fx_rates")
+    fx_rates = tables.read("staging.fx_rates", SEGMENTATION_READS["fx_rates"])
     segments = build_customer_segments(
         tables.invoice_days(),
-        tables.read("staging.erp_customers"),
-        tables.read("staging.crm_accounts"),
+        tables.read("staging.erp_customers", SEGMENTATION_READS["erp_customers"]),
+        tables.read("staging.crm_accounts", SEGMENTATION_READS["accounts"]),
         fx_rates,
-        tables.read("staging.opportunities"),
+        tables.read("staging.opportunities", SEGMENTATION_READS["opportunities"]),
         run.segmentation,
         run.as_of,
     )

@@ -94,11 +94,12 @@ class Tables:
         self._may_read(table)
         return database.read_table(self.con, table, columns)
 
-    def scan(self, table: str) -> pl.LazyFrame:
-        """`table`, read only if and when it is collected (within the step,
-        while the connection is open): for inputs a step may not need."""
+    def scan(self, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        """`table` (or only its `columns`), read only if and when it is
+        collected (within the step, while the connection is open): for inputs
+        a step may not need."""
         self._may_read(table)
-        return database.scan_table(self.con, table)
+        return database.scan_table(self.con, table, columns)
 
     def count(self, table: str) -> int:
         self._may_read(table)

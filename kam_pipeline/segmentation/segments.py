@@ -78,6 +78,28 @@ def _with_pareto_views(customers: pl.DataFrame, settings: SegmentationSettings) 
     return customers.drop(*_PARETO_VIEWS, strict=False).join(rankings, on="customer_id", how="left", validate="1:1")
 
 
+#: The columns of each staged extract the segmentation reads (its assets read only these).
+SEGMENTATION_READS = {
+    "erp_customers": ("erp_customer_id", "crm_account_id"),
+    "accounts": (
+        "account_id",
+        "account_name",
+        "parent_account_id",
+        "industry",
+        "country_code",
+        "region",
+        "owner_id",
+        "employee_count",
+        "estimated_wallet",
+        "competitive_position",
+        "is_key_account",
+        "key_account_since",
+    ),
+    "fx_rates": ("currency", "month", "rate_to_reporting"),
+    "opportunities": ("account_id", "status", "amount", "currency", "probability", "close_date"),
+}
+
+
 def customer_figures(
     lines: pl.LazyFrame,
     erp_customers: pl.DataFrame,

@@ -103,9 +103,9 @@ def read_table(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str
     return con.sql(f"SELECT {_select_list(columns)} FROM {table}").pl()
 
 
-def scan_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.LazyFrame:
-    """`table` as a lazy frame, read from `con` when collected."""
-    return con.sql(f"SELECT * FROM {table}").pl(lazy=True)
+def scan_table(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+    """`table` (or only its `columns`) as a lazy frame, read from `con` when collected."""
+    return con.sql(f"SELECT {_select_list(columns)} FROM {table}").pl(lazy=True)
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -13,6 +13,7 @@ from kam_pipeline.kam.scenarios import PlanInputs, scenario_segments
 from kam_pipeline.segmentation import build_customer_segments
 from kam_pipeline.segmentation.segments import (
     CLASSIFICATION_SETTINGS,
+    SEGMENTATION_READS,
     customer_figures,
     reclassifies,
     reclassify,
@@ -142,3 +143,16 @@ def test_the_customer_figures_read_no_classification_setting(staged) -> None:
 
     assert settings.read, "the recording saw no read"
     assert not settings.read & CLASSIFICATION_SETTINGS
+
+
+def test_the_columns_the_assets_read_segment_as_the_whole_extracts(staged) -> None:
+    """The segmentation assets read only SEGMENTATION_READS of each extract."""
+    frames, as_of = staged
+    projected = {name: frame.select(SEGMENTATION_READS[name]) if name in SEGMENTATION_READS else frame
+                 for name, frame in frames.items()}  # fmt: skip
+    settings = SegmentationSettings()
+
+    assert_identical(
+        build_customer_segments(**projected, settings=settings, as_of=as_of),
+        build_customer_segments(**frames, settings=settings, as_of=as_of),
+    )
