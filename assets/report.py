@@ -11,6 +11,7 @@ import polars as pl
 from assets.metadata import chart
 from assets.tables import Tables, warehouse_asset
 from kam_pipeline.kam.discussion import decisions_to_discuss
+from kam_pipeline.kam.scenarios import ADDED, REMOVED
 from kam_pipeline.report.charts import load_chart, migration_chart, pareto_chart, tier_matrix_chart
 from kam_pipeline.report.glossary import glossary
 from kam_pipeline.report.html import Callout, Tiles, write_report
@@ -129,7 +130,7 @@ def kam_report(context: dg.AssetExecutionContext, tables: Tables) -> dg.Material
         "Overrides": tables.read("marts.kam_overrides").select(OVERRIDE_COLUMNS),
         "Account-manager load": load.sort("utilisation", descending=True, maintain_order=True).select(LOAD_COLUMNS),
         "Scenarios compared": comparison.select(COMPARISON_COLUMNS),
-        **_scenario_sections(comparison, tables.read("marts.scenario_candidates")),
+        **_scenario_sections(comparison, tables.read("marts.scenario_candidates", where=SCENARIO_CHANGES)),
         "Data quality": data_quality(reconciliation),
         "Glossary": glossary(),
     }
@@ -172,13 +173,16 @@ def _verdict(readiness: pl.DataFrame) -> Callout:
     return Callout(f"Verdict: {row['verdict']}", tuple(row["verdict_reasons"].split("; ")))
 
 
-def _scenario_sections(comparison: pl.DataFrame, rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """One table per scenario: the customers whose key-account status it changes."""
+#: The rows of marts.scenario_candidates the report shows: a few of a million at 1 M customers, read alone.
+SCENARIO_CHANGES = f"change_vs_base IN ('{ADDED}', '{REMOVED}')"
+
+
+def _scenario_sections(comparison: pl.DataFrame, changes: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """One table per scenario: the customers whose key-account status it
+    changes (`changes`: the SCENARIO_CHANGES rows of marts.scenario_candidates)."""
     sections = {}
     for scenario in comparison.filter(pl.col("scenario") != "base").iter_rows(named=True):
-        changed = rows.filter(
-            (pl.col("scenario") == scenario["scenario"]) & pl.col("change_vs_base").is_in(["ADDED", "REMOVED"])
-        )
+        changed = changes.filter(pl.col("scenario") == scenario["scenario"])
         title = f"Scenario {scenario['scenario']}: {scenario['description'] or scenario['changes']}"
         sections[title] = changed.sort("change_vs_base", "customer_id").select(SCENARIO_COLUMNS)
     return sections

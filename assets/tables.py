@@ -89,10 +89,11 @@ class Tables:
         if table not in self.writes:
             raise UndeclaredTableError(f"writes {table} without declaring it (warehouse_asset writes=...)")
 
-    def read(self, table: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
-        """`table`, or only the `columns` the step's function reads of it."""
+    def read(self, table: str, columns: Sequence[str] | None = None, where: str | None = None) -> pl.DataFrame:
+        """`table`, or only the `columns` the step's function reads of it, or
+        only the rows matching the SQL condition `where`."""
         self._may_read(table)
-        return database.read_table(self.con, table, columns)
+        return database.read_table(self.con, table, columns, where)
 
     def scan(self, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
         """`table` (or only its `columns`), read only if and when it is

@@ -97,10 +97,14 @@ def _select_list(columns: Sequence[str] | None) -> str:
     return "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
 
 
-def read_table(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
-    """`table`, or only its `columns`: at a million customers a full read of
+def read_table(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str] | None = None, where: str | None = None
+) -> pl.DataFrame:
+    """`table`, or only its `columns`, or only the rows matching the SQL
+    condition `where`: at a million customers a full read of
     marts.customer_segments costs 0.6 s, a read of ten of its columns 0.1 s."""
-    return con.sql(f"SELECT {_select_list(columns)} FROM {table}").pl()
+    condition = f" WHERE {where}" if where else ""
+    return con.sql(f"SELECT {_select_list(columns)} FROM {table}{condition}").pl()
 
 
 def scan_table(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
