@@ -6,6 +6,8 @@ chain is broken, and segmentation rolls accounts up to their group.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import polars as pl
 
@@ -69,3 +71,16 @@ def resolve_groups(accounts: pl.DataFrame) -> pl.DataFrame:
         .when(~pl.col("_known"))
         .then(pl.lit(ANCESTOR_BROKEN)),
     )
+
+
+def with_group_columns(rows: pl.DataFrame, groups: pl.DataFrame, how: Literal["left", "inner"]) -> pl.DataFrame:
+    """`rows` joined with `groups` (resolve_groups' rows, or columns derived
+    from them) on account_id. resolve_groups keeps the accounts' order, so
+    when every account of `rows` is there once, in that order, the columns
+    are placed beside them instead: at 1 M accounts the join of string keys
+    costs 0.7 s, the comparison 0.01 s. Anything else (duplicate or null ids)
+    joins."""
+    ids = rows.get_column("account_id")
+    if ids.null_count() == 0 and ids.equals(groups.get_column("account_id")):
+        return rows.hstack(groups.drop("account_id"))
+    return rows.join(groups, on="account_id", how=how)

@@ -23,7 +23,7 @@ import polars as pl
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, Rule, RuleContext, UniqueKey
-from kam_pipeline.ingest.hierarchy import PARENT_MISSING, resolve_groups
+from kam_pipeline.ingest.hierarchy import PARENT_MISSING, resolve_groups, with_group_columns
 from kam_pipeline.ingest.parse_cache import scan_rows
 from kam_pipeline.ingest.quarantine import empty_rejections, rule_rows
 
@@ -52,7 +52,7 @@ def _with_hierarchy_problem(extract: Extract, rows: pl.DataFrame) -> pl.DataFram
         .then(pl.col("_hierarchy_problem"))
         .alias("_hierarchy_problem"),
     )
-    return rows.join(groups, on="account_id", how="left")
+    return with_group_columns(rows, groups, "left")
 
 
 def derived_columns(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
