@@ -12,7 +12,9 @@ the warehouse's run lock, without touching anything.
 """
 
 import argparse
+import atexit
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -120,7 +122,17 @@ def serve_reports(host: str, port: int) -> int:
     return 0
 
 
+def skip_final_collection() -> None:
+    """At exit, leave the objects of the run to the operating system: the
+    interpreter's last garbage collection walks Dagster's whole object graph
+    (1.3 s of a 12 s unchanged night on the sample) and frees nothing that
+    matters, since every connection and file is closed by its `with` block.
+    Exit handlers (Dagster's, logging's) still run."""
+    atexit.register(gc.freeze)
+
+
 def main(argv: list[str] | None = None) -> int:
+    skip_final_collection()
     parser = argparse.ArgumentParser(prog="kam-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="run the nightly job once on the configured landing directory")

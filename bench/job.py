@@ -26,6 +26,7 @@ from pathlib import Path  # noqa: E402
 import dagster as dg  # noqa: E402
 import psutil  # noqa: E402
 
+from assets.cli import skip_final_collection  # noqa: E402
 from assets.definitions import defs  # noqa: E402
 from assets.nightly import JOB_NAME  # noqa: E402
 from bench import probes  # noqa: E402
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--no-probes", action="store_true", help="do not time the pipeline's functions")
     args = parser.parse_args(argv)
+    skip_final_collection()  # exits as `kam-pipeline run` does
 
     if not args.no_probes:
         probes.install()
