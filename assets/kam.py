@@ -77,7 +77,7 @@ LOAD_PREVIEW = ["owner_id", "name", "role", "required_hours", "allocated_hours",
 
 def _overrides_in_force(tables: Tables) -> pl.DataFrame:
     """The committee's overrides with their status on the run's as-of date (kam.overrides)."""
-    hierarchy = tables.scan("staging.crm_accounts").select(HIERARCHY_COLUMNS).collect()
+    hierarchy = tables.read("staging.crm_accounts", HIERARCHY_COLUMNS)
     return override_status(tables.read("staging.kam_overrides"), hierarchy, tables.settings)
 
 
@@ -335,6 +335,7 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
         lines=tables.invoice_days(),
         erp_customers=tables.scan("staging.erp_customers", SEGMENTATION_READS["erp_customers"]),
         accounts=tables.scan("staging.crm_accounts", SEGMENTATION_READS["accounts"]),
+        hierarchy=tables.scan("staging.crm_accounts", HIERARCHY_COLUMNS),
         fx_rates=tables.scan("staging.fx_rates", SEGMENTATION_READS["fx_rates"]),
         opportunities=tables.scan("staging.opportunities", SEGMENTATION_READS["opportunities"]),
         managers=tables.read(MANAGERS),

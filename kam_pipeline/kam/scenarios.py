@@ -25,7 +25,6 @@ from kam_pipeline.kam.overrides import final_status, forced_selection, forced_ti
 from kam_pipeline.kam.tables import SCENARIO_CANDIDATES, SCENARIO_COMPARISON
 from kam_pipeline.segmentation import build_customer_segments
 from kam_pipeline.segmentation.amounts import TOTAL_AMOUNT, ratio, to_amount
-from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
 from kam_pipeline.segmentation.segments import reclassifies, reclassify
 from kam_pipeline.settings import Settings, changed_keys
 
@@ -42,11 +41,12 @@ class PlanInputs:
     What only a change of segmentation settings reads is lazy: it is collected
     for that segmentation and freed after it, instead of staying in memory
     (about 0.9 GB at 1 M accounts) through every scenario's selection; of the
-    accounts, the overrides read only the hierarchy."""
+    accounts, the overrides read only the hierarchy (`hierarchy`)."""
 
     lines: pl.LazyFrame
     erp_customers: pl.LazyFrame
     accounts: pl.LazyFrame
+    hierarchy: pl.LazyFrame  # the accounts' HIERARCHY_COLUMNS alone, for the overrides
     fx_rates: pl.LazyFrame
     opportunities: pl.LazyFrame
     managers: pl.DataFrame
@@ -110,7 +110,7 @@ def scenario_segments(
 def scenario_plan(inputs: PlanInputs, settings: Settings, base_segments: pl.DataFrame, base: Settings) -> Plan:
     """The plan under `settings` (a scenario's), from the same inputs as the base plan."""
     segments = scenario_segments(inputs, settings, base_segments, base)
-    status = override_status(inputs.overrides, inputs.accounts.select(HIERARCHY_COLUMNS).collect(), settings)
+    status = override_status(inputs.overrides, inputs.hierarchy.collect(), settings)
     candidates = select_key_accounts(
         segments,
         inputs.managers,

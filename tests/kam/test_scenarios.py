@@ -22,7 +22,8 @@ def _inputs(segments: pl.DataFrame, managers: pl.DataFrame) -> PlanInputs:
     return PlanInputs(
         lines=empty,
         erp_customers=empty,
-        accounts=accounts_frame(*((c, None) for c in segments.get_column("customer_id"))).lazy(),
+        accounts=empty,
+        hierarchy=accounts_frame(*((c, None) for c in segments.get_column("customer_id"))).lazy(),
         fx_rates=empty,
         opportunities=empty,
         managers=managers,

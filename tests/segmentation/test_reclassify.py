@@ -11,6 +11,7 @@ import pytest
 from kam_pipeline.ingest.contract.extracts import EXTRACTS_BY_NAME
 from kam_pipeline.kam.scenarios import PlanInputs, scenario_segments
 from kam_pipeline.segmentation import build_customer_segments
+from kam_pipeline.segmentation.customer_unit import HIERARCHY_COLUMNS
 from kam_pipeline.segmentation.segments import (
     CLASSIFICATION_SETTINGS,
     SEGMENTATION_READS,
@@ -111,6 +112,7 @@ def test_a_change_outside_the_classification_segments_again(generated) -> None:
         lines=frames["lines"],
         erp_customers=frames["erp_customers"].lazy(),
         accounts=frames["accounts"].lazy(),
+        hierarchy=frames["accounts"].lazy().select(HIERARCHY_COLUMNS),
         fx_rates=frames["fx_rates"].lazy(),
         opportunities=frames["opportunities"].lazy(),
         managers=pl.DataFrame(),
