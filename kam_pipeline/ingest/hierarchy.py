@@ -27,9 +27,11 @@ def resolve_groups(accounts: pl.DataFrame) -> pl.DataFrame:
 
     The accounts become row numbers once (one join), and the jumps are array
     gathers: O(n log depth), so a hostile chain a million accounts deep costs
-    20 gathers, and a million real accounts about 0.2 s instead of the 1.1 s
-    of joining the frame with itself per jump (it runs in validation and in
-    every segmentation).
+    about 20 gathers. Joining the frame with itself per jump and peeling the
+    forest level by level to find cycles was quadratic in the depth (24 s
+    for one chain 20 000 deep) and took 1.3 s for a million real accounts,
+    against 0.9 s now, mostly the numbering join (it runs in validation and
+    in every segmentation).
     """
     ids = accounts.select("account_id", "parent_account_id").unique("account_id", keep="first", maintain_order=True)
     rows = len(ids)
