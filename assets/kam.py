@@ -335,7 +335,7 @@ def scenario_comparison(context: dg.AssetExecutionContext, tables: Tables) -> dg
         lines=tables.invoice_days(),
         erp_customers=tables.scan("staging.erp_customers", SEGMENTATION_READS["erp_customers"]),
         accounts=tables.scan("staging.crm_accounts", SEGMENTATION_READS["accounts"]),
-        hierarchy=tables.scan("staging.crm_accounts", HIERARCHY_COLUMNS),
+        hierarchy=tables.read("staging.crm_accounts", HIERARCHY_COLUMNS),
         fx_rates=tables.scan("staging.fx_rates", SEGMENTATION_READS["fx_rates"]),
         opportunities=tables.scan("staging.opportunities", SEGMENTATION_READS["opportunities"]),
         managers=tables.read(MANAGERS),

@@ -46,7 +46,7 @@ class PlanInputs:
     lines: pl.LazyFrame
     erp_customers: pl.LazyFrame
     accounts: pl.LazyFrame
-    hierarchy: pl.LazyFrame  # the accounts' HIERARCHY_COLUMNS alone, for the overrides
+    hierarchy: pl.DataFrame  # the accounts' HIERARCHY_COLUMNS alone, read once for every scenario's overrides
     fx_rates: pl.LazyFrame
     opportunities: pl.LazyFrame
     managers: pl.DataFrame
@@ -110,7 +110,7 @@ def scenario_segments(
 def scenario_plan(inputs: PlanInputs, settings: Settings, base_segments: pl.DataFrame, base: Settings) -> Plan:
     """The plan under `settings` (a scenario's), from the same inputs as the base plan."""
     segments = scenario_segments(inputs, settings, base_segments, base)
-    status = override_status(inputs.overrides, inputs.hierarchy.collect(), settings)
+    status = override_status(inputs.overrides, inputs.hierarchy, settings)
     candidates = select_key_accounts(
         segments,
         inputs.managers,

@@ -23,7 +23,7 @@ def _inputs(segments: pl.DataFrame, managers: pl.DataFrame) -> PlanInputs:
         lines=empty,
         erp_customers=empty,
         accounts=empty,
-        hierarchy=accounts_frame(*((c, None) for c in segments.get_column("customer_id"))).lazy(),
+        hierarchy=accounts_frame(*((c, None) for c in segments.get_column("customer_id"))),
         fx_rates=empty,
         opportunities=empty,
         managers=managers,

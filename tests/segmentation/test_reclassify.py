@@ -112,7 +112,7 @@ def test_a_change_outside_the_classification_segments_again(generated) -> None:
         lines=frames["lines"],
         erp_customers=frames["erp_customers"].lazy(),
         accounts=frames["accounts"].lazy(),
-        hierarchy=frames["accounts"].lazy().select(HIERARCHY_COLUMNS),
+        hierarchy=frames["accounts"].select(HIERARCHY_COLUMNS),
         fx_rates=frames["fx_rates"].lazy(),
         opportunities=frames["opportunities"].lazy(),
         managers=pl.DataFrame(),
