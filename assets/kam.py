@@ -104,7 +104,7 @@ def kam_candidates(
         currency=run.segmentation.reporting_currency,
     )
     tables.replace(CANDIDATES, candidates)
-    tables.replace_rows("history.kam_candidates", candidates, {"as_of_date": run.as_of})
+    tables.replace_snapshot("history.kam_candidates", candidates)
     decided = candidates.filter(pl.col("decision") != "NONE").sort("selection_rank", nulls_last=True)
     discuss = candidates.filter(pl.col("marginal") | (pl.col("decision_source") == "OVERRIDE"))
     yield dg.MaterializeResult(

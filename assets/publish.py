@@ -53,6 +53,6 @@ def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsRes
             "dagster/row_count": int(counts.get_column("rows").sum()) if len(counts) else 0,
             "rejected_rows": report.run_row["rejected_rows"],
             "carried_over_unchanged": dg.MetadataValue.json(report.kept),
-            "refreshed_file_by_file": dg.MetadataValue.json(report.refreshed),
+            "refreshed_in_part": dg.MetadataValue.json(report.refreshed),
         }
     )

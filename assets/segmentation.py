@@ -74,7 +74,7 @@ def customer_segments(
         run.as_of,
     )
     tables.replace(SEGMENTS, segments)
-    tables.replace_rows("history.customer_segments", segments, {"as_of_date": run.as_of})
+    tables.replace_snapshot("history.customer_segments", segments)
     top = segments.sort("revenue_t12m", descending=True).head(10).select(PREVIEW_COLUMNS)
     yield dg.MaterializeResult(
         metadata={

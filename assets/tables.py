@@ -130,6 +130,11 @@ class Tables:
         self._may_write(table)
         database.replace_rows(self.con, table, _as_declared(table, frame), key)
 
+    def replace_snapshot(self, table: str, frame: pl.DataFrame) -> None:
+        """Replace history `table`'s snapshot of the run's as-of date (database.replace_snapshot)."""
+        self._may_write(table)
+        database.replace_snapshot(self.con, table, _as_declared(table, frame), self.settings.as_of, self.run_id)
+
     def stage_view(self, spec: Table, **kwargs: Any) -> int:
         """Make the staging table `spec` the view over an extract's accepted rows (database.stage_view)."""
         self._may_write(spec.name)

@@ -52,3 +52,15 @@ COMMENT ON COLUMN meta.staged_files.rows_rejected IS 'Distinct rows of the file 
 COMMENT ON COLUMN meta.staged_files.parsed_by_run IS 'True when this run parsed the file (else its stored parse was reused).';
 COMMENT ON COLUMN meta.staged_files.validated_by_run IS 'True when this run evaluated the file''s rules (else its stored outcome was reused).';
 COMMENT ON COLUMN meta.staged_files.run_id IS 'The run that staged the table.';
+
+CREATE TABLE meta.snapshot_versions (
+    table_name     VARCHAR,
+    as_of_date     DATE,
+    written_by_run VARCHAR,
+    row_count      BIGINT
+);
+COMMENT ON TABLE meta.snapshot_versions IS 'The as-of dates each history table holds and the run that wrote each: a date whose run did not change keeps its published rows; only the rows of the dates written since the last publish are replaced.';
+COMMENT ON COLUMN meta.snapshot_versions.table_name IS 'History table, for example history.customer_segments.';
+COMMENT ON COLUMN meta.snapshot_versions.as_of_date IS 'As-of date of the snapshot.';
+COMMENT ON COLUMN meta.snapshot_versions.written_by_run IS 'The run that wrote the snapshot''s rows (''unrecorded'' for dates kept before versions were recorded).';
+COMMENT ON COLUMN meta.snapshot_versions.row_count IS 'Rows of the snapshot.';

@@ -10,12 +10,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from kam_pipeline.table_spec import SchemaMismatchError
 from kam_pipeline.warehouse import database as warehouse
 from kam_pipeline.warehouse import publish as publish_module
+from kam_pipeline.warehouse import schema
 from kam_pipeline.warehouse.publish import DiskFullError, RunRecord, disk_space_problem, publish
+from kam_pipeline.warehouse.tables import UNRECORDED
 
 
 def _work_db(tmp_path: Path, rate_type: str = "DECIMAL(18,8)") -> Path:
@@ -177,6 +180,86 @@ def test_a_published_table_whose_rows_changed_is_not_carried_over(tmp_path: Path
         con.execute("DELETE FROM staging.fx_rates")
     assert publish(work, target, _run("run-2")).kept == []
     assert [r[0] for r in _rates(target)] == ["USD"]
+
+
+HISTORY = "history.customer_segments"
+NIGHTS = [date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 28)]
+
+
+def _with_history(work: Path) -> None:
+    """An empty history.customer_segments of the declared columns, as the segmentation step's first write makes it."""
+    columns = ", ".join(f"{c.name} {c.data_type}" for c in schema.declared_tables()[HISTORY])
+    with warehouse.connect(work) as con:
+        con.execute(f"CREATE TABLE {HISTORY} ({columns})")
+
+
+def _snapshot(work: Path, as_of: date, run_id: str, customers: list[str]) -> None:
+    """Write the snapshot of `as_of` as the segmentation step does (database.replace_snapshot)."""
+    frame = pl.DataFrame({"customer_id": customers, "as_of_date": [as_of] * len(customers)})
+    with warehouse.connect(work) as con:
+        warehouse.replace_snapshot(con, HISTORY, frame, as_of, run_id)
+
+
+def _history(path: Path) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(f"SELECT as_of_date, customer_id FROM {HISTORY} ORDER BY ALL").fetchall()
+
+
+def test_history_is_carried_over_and_only_the_snapshots_written_since_are_replaced(tmp_path: Path) -> None:
+    """Every night adds a snapshot; the publish copies that one, not every
+    night's again, and a rerun or backfill of a published date replaces it."""
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _with_history(work)
+    _snapshot(work, NIGHTS[0], "run-1", ["C1", "C2"])
+    assert publish(work, target, _run("run-1")).refreshed == {}  # the first publish builds afresh
+    _snapshot(work, NIGHTS[1], "run-2", ["C1", "C2", "C3"])
+    assert publish(work, target, _run("run-2")).refreshed == {HISTORY: 1}
+    _snapshot(work, NIGHTS[2], "run-3", ["C1"])
+    assert publish(work, target, _run("run-3")).refreshed == {HISTORY: 1}
+    assert _history(target) == _history(work) and len(_history(target)) == 6
+    _snapshot(work, NIGHTS[1], "run-4", ["C4"])  # a backfill of an earlier date
+    _snapshot(work, NIGHTS[2], "run-4", ["C1", "C5"])  # and a rerun of the latest
+    assert publish(work, target, _run("run-4")).refreshed == {HISTORY: 2}
+    assert (
+        _history(target)
+        == _history(work)
+        == [
+            (NIGHTS[0], "C1"),
+            (NIGHTS[0], "C2"),
+            (NIGHTS[1], "C4"),
+            (NIGHTS[2], "C1"),
+            (NIGHTS[2], "C5"),
+        ]
+    )
+    with duckdb.connect(str(target), read_only=True) as con:
+        versions = con.execute("SELECT as_of_date, written_by_run, row_count FROM meta.snapshot_versions ORDER BY 1")
+        assert versions.fetchall() == [(NIGHTS[0], "run-1", 2), (NIGHTS[1], "run-4", 1), (NIGHTS[2], "run-4", 2)]
+
+
+def test_history_kept_before_snapshot_versions_is_versioned_and_published_whole(tmp_path: Path) -> None:
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _with_history(work)
+    with warehouse.connect(work) as con:  # an older version wrote two nights without versions
+        con.execute(f"INSERT INTO {HISTORY} (customer_id, as_of_date) VALUES ('C1', ?), ('C2', ?)", NIGHTS[:2])
+    _snapshot(work, NIGHTS[2], "run-3", ["C3"])
+    with warehouse.connect(work) as con:
+        assert con.execute(
+            "SELECT as_of_date, written_by_run, row_count FROM meta.snapshot_versions ORDER BY 1"
+        ).fetchall() == [(NIGHTS[0], UNRECORDED, 1), (NIGHTS[1], UNRECORDED, 1), (NIGHTS[2], "run-3", 1)]
+    publish(work, target, _run("run-3"))
+    assert _history(target) == _history(work) and len(_history(target)) == 3
+
+
+def test_an_edited_published_history_is_filled_afresh(tmp_path: Path) -> None:
+    work, target = _work_db(tmp_path), tmp_path / "kam.duckdb"
+    _with_history(work)
+    _snapshot(work, NIGHTS[0], "run-1", ["C1", "C2"])
+    publish(work, target, _run("run-1"))
+    with duckdb.connect(str(target)) as con:  # somebody deleted a customer from the published history
+        con.execute(f"DELETE FROM {HISTORY} WHERE customer_id = 'C2'")
+    _snapshot(work, NIGHTS[1], "run-2", ["C3"])
+    assert HISTORY not in publish(work, target, _run("run-2")).refreshed
+    assert _history(target) == _history(work) and len(_history(target)) == 3
 
 
 def test_a_type_drift_in_the_working_database_is_refused_not_cast(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -25,9 +26,11 @@ from kam_pipeline.ingest.parse_cache import rows_sql
 from kam_pipeline.settings import Settings
 from kam_pipeline.sql_literals import literal
 from kam_pipeline.table_spec import Table, duckdb_type
+from kam_pipeline.warehouse.tables import SNAPSHOT_VERSIONS, UNRECORDED
 
 SCHEMAS = ("staging", "quality", "marts", "history", "meta")
 VERSIONS = "meta.table_versions"
+SNAPSHOTS = SNAPSHOT_VERSIONS.name
 
 
 @contextmanager
@@ -71,26 +74,56 @@ def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {rows}")
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _replace_keyed(con: duckdb.DuckDBPyConnection, table: str, rows: str, key: dict[str, object]) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {rows} LIMIT 0")
+    have = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall():
+        if name not in have:
+            con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
+    where = " AND ".join(f"{column} = ?" for column in key)
+    con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {rows}")
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: dict[str, object]) -> None:
     """Replace the rows of `table` matching `key` (column = value) with
     `frame`, in one transaction; creates the table from `frame` if needed and
     adds the columns a newer version declares (null in earlier snapshots), so
     that history kept by an older version goes on."""
-    with _registered(con, frame) as rows:
-        try:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {rows} LIMIT 0")
-            have = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-            for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall():
-                if name not in have:
-                    con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
-            where = " AND ".join(f"{column} = ?" for column in key)
-            con.execute(f"DELETE FROM {table} WHERE {where}", list(key.values()))
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {rows}")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    with _registered(con, frame) as rows, _transaction(con):
+        _replace_keyed(con, table, rows, key)
+
+
+def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, as_of: date, run_id: str) -> None:
+    """Replace history `table`'s snapshot of `as_of` with `frame` (replace_rows)
+    and record, in the same transaction, which run wrote it and how many rows
+    it has (meta.snapshot_versions): the publish then carries the other dates
+    over from the previous file instead of copying every night's snapshot
+    again. Dates kept before versions were recorded get one, UNRECORDED."""
+    columns = ", ".join(f"{c.name} {duckdb_type(c.dtype)}" for c in SNAPSHOT_VERSIONS.columns)
+    with _registered(con, frame) as rows, _transaction(con):
+        _replace_keyed(con, table, rows, {"as_of_date": as_of})
+        con.execute(f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} ({columns})")
+        con.execute(f"DELETE FROM {SNAPSHOTS} WHERE table_name = ? AND as_of_date = ?", [table, as_of])
+        con.execute(f"INSERT INTO {SNAPSHOTS} VALUES (?, ?, ?, ?)", [table, as_of, run_id, frame.height])
+        recorded = con.execute(f"SELECT sum(row_count) FROM {SNAPSHOTS} WHERE table_name = ?", [table]).fetchone()
+        if recorded[0] != count_rows(con, table):
+            con.execute(
+                f"INSERT INTO {SNAPSHOTS} SELECT ?, as_of_date, ?, count(*) FROM {table} WHERE as_of_date NOT IN "
+                f"(SELECT as_of_date FROM {SNAPSHOTS} WHERE table_name = ?) GROUP BY as_of_date",
+                [table, UNRECORDED, table],
+            )
 
 
 def _select_list(columns: Sequence[str] | None) -> str:

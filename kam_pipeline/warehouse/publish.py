@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -49,6 +50,8 @@ BUILDING_SUFFIX = ".building"
 #: by identity, and the table versions it holds.
 LAST_PUBLISH = "meta.last_publish"
 STAGED_FILES = "meta.staged_files"
+#: What the snapshots of a history table are told apart by.
+AS_OF = "as_of_date"
 
 
 class DiskFullError(OSError):
@@ -73,7 +76,7 @@ class PublishReport:
     missing: list[str]  # declared tables the working database did not have (published empty)
     run_row: dict[str, object]  # this run's meta.runs row, for the working database's run log
     kept: list[str]  # tables carried over unchanged from the previous file
-    refreshed: dict[str, int]  # tables carried over with the rows of this many landing files replaced
+    refreshed: dict[str, int]  # tables carried over with the rows of this many landing files or dates replaced
 
 
 def _building_path(target: Path, run_id: str) -> Path:
@@ -187,11 +190,15 @@ def _last_publish(con: duckdb.DuckDBPyConnection, source: str | None) -> dict[st
 
 @dataclass(frozen=True)
 class Refresh:
-    """A staging table carried over with the previous file whose rows of some
-    landing files changed: those rows are deleted and inserted again."""
+    """A table carried over with the previous file whose rows of some parts
+    changed: those rows are deleted and inserted again. The parts are the
+    landing files of a staging table (`_source_file`) or the as-of dates of a
+    history table (`as_of_date`)."""
 
-    delete: tuple[str, ...]  # landing files whose published rows go
-    insert: tuple[str, ...]  # landing files whose rows come from the working database
+    column: str  # what the parts are told apart by
+    delete: tuple[object, ...]  # parts whose published rows go
+    insert: tuple[object, ...]  # parts whose rows come from the working database
+    expected: int  # rows of the working table, which the refreshed one must have
 
 
 @dataclass(frozen=True)
@@ -199,7 +206,7 @@ class CarryOver:
     """What the byte copy of the previous file gives the new one."""
 
     kept: frozenset[str] = frozenset()  # tables that hold the same rows
-    refresh: dict[str, Refresh] = field(default_factory=dict)  # tables refreshed file by file
+    refresh: dict[str, Refresh] = field(default_factory=dict)  # tables refreshed file by file or date by date
 
     @property
     def tables(self) -> frozenset[str]:
@@ -218,6 +225,18 @@ def _staged_files(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict
     return found
 
 
+def _snapshots(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[object, tuple[str, int]]]:
+    """History table -> {as-of date: (writing run, rows)} recorded in `source`'s meta.snapshot_versions."""
+    if not database.table_exists(con, database.SNAPSHOTS, source):
+        return {}
+    found: dict[str, dict[object, tuple[str, int]]] = {}
+    for table, as_of, run, rows in con.execute(
+        f"SELECT table_name, as_of_date, written_by_run, row_count FROM {_in(source, database.SNAPSHOTS)}"
+    ).fetchall():
+        found.setdefault(table, {})[as_of] = (run, rows)
+    return found
+
+
 def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
     """Tables worth carrying over from the published file, judged from the
     working database's record of the last publish (the published file itself
@@ -225,7 +244,8 @@ def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
     publish wrote (same inode, size and modification time) and was built from
     the same sql/ declarations, and the table either has the same version and
     row count in the working database as in that publish, or is made of
-    landing files (meta.staged_files), so only the rows of the files that
+    landing files (meta.staged_files) or of snapshots by as-of date
+    (meta.snapshot_versions), so only the rows of the files or dates that
     changed need to be replaced. The byte copy is checked again before use
     (`_carried_over`)."""
     if not target.exists() or not work_db.exists():
@@ -234,20 +254,22 @@ def reusable_tables(work_db: Path, target: Path) -> frozenset[str]:
         con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
         last = _last_publish(con, "work")
         work = _versions(con, "work")
-        by_file = _staged_files(con, "work")
+        by_part = set(_staged_files(con, "work")) | set(_snapshots(con, "work"))
     if last is None or (last["file_ino"], last["file_size"], last["file_mtime_ns"]) != _identity(target):
         return frozenset()
     if last["schema_digest"] != _schema_digest():
         return frozenset()
     published = {table: tuple(value) for table, value in json.loads(last["table_versions"]).items()}
     same = {t for t, v in work.items() if published.get(t) == v}
-    return frozenset(t for t in same | set(by_file) if t in schema.declared_tables())
+    return frozenset(t for t in same | by_part if t in schema.declared_tables())
 
 
-def _refresh(table: str, copied: dict[str, str], work: dict[str, str]) -> Refresh:
+def _refresh(column: str, copied: dict[Any, object], work: dict[Any, object], expected: int) -> Refresh:
     return Refresh(
-        delete=tuple(sorted(f for f, v in copied.items() if work.get(f) != v)),
-        insert=tuple(sorted(f for f, v in work.items() if copied.get(f) != v)),
+        column=column,
+        delete=tuple(sorted(part for part, v in copied.items() if work.get(part) != v)),
+        insert=tuple(sorted(part for part, v in work.items() if copied.get(part) != v)),
+        expected=expected,
     )
 
 
@@ -255,8 +277,10 @@ def _carried_over(copy: Path, work_db: Path, candidates: frozenset[str]) -> Carr
     """Of `candidates`, the tables the byte copy of the published file really
     holds at the working database's version and row count (kept), and the
     staging tables it holds complete at its own version, with the landing
-    files whose rows differ (refreshed), if the copy has exactly the declared
-    schema; else none (a client wrote to the file, even while it was copied)."""
+    files whose rows differ, and the history tables it holds complete, with
+    the as-of dates whose snapshots differ (refreshed), if the copy has
+    exactly the declared schema; else none (a client wrote to the file, even
+    while it was copied)."""
     try:
         with duckdb.connect() as con:
             con.execute(f"ATTACH {literal(work_db)} AS work (READ_ONLY)")
@@ -269,35 +293,40 @@ def _carried_over(copy: Path, work_db: Path, candidates: frozenset[str]) -> Carr
             kept = frozenset(t for t in complete if copied[t] == work.get(t))
             work_files, copied_files = _staged_files(con, "work"), _staged_files(con, "copy")
             refresh = {
-                t: _refresh(t, copied_files[t], work_files[t])
+                t: _refresh(SOURCE_FILE, copied_files[t], work_files[t], work[t][1])
                 for t in sorted(complete - kept)
                 if t in work_files and t in copied_files and t in work
             }
+            work_dates, copied_dates = _snapshots(con, "work"), _snapshots(con, "copy")
+            for t in sorted(candidates & work_dates.keys() & copied_dates.keys()):
+                held = sum(rows for _, rows in copied_dates[t].values())
+                if database.count_rows(con, f"copy.{t}") == held:
+                    refresh[t] = _refresh(AS_OF, copied_dates[t], work_dates[t], database.count_rows(con, f"work.{t}"))
             return CarryOver(kept, refresh)
     except duckdb.Error:  # a torn copy: build afresh
         return CarryOver()
 
 
-def _listed(files: tuple[str, ...]) -> str:
-    return ", ".join(literal(f) for f in files)
+def _listed(parts: tuple[object, ...]) -> str:
+    return ", ".join(f"DATE {literal(p.isoformat())}" if isinstance(p, date) else literal(str(p)) for p in parts)
 
 
-def _refresh_rows(con: duckdb.DuckDBPyConnection, table: str, refresh: Refresh, expected: int) -> None:
-    """Replace the rows of the changed landing files of `table` (carried over
-    with the previous file) with the working database's; if the result does
-    not have the working table's row count, fill the table afresh."""
+def _refresh_rows(con: duckdb.DuckDBPyConnection, table: str, refresh: Refresh) -> None:
+    """Replace the rows of the changed parts of `table` (carried over with the
+    previous file) with the working database's; if the result does not have
+    the working table's row count, fill the table afresh."""
     names = ", ".join(c.name for c in schema.declared_tables()[table])
-    # Constant lists, not a join: the working table is a union of one branch
-    # per file read in place, and only a constant filter lets DuckDB drop the
-    # other files' branches instead of reading every line (10 s at 100 M).
+    # Constant lists, not a join: a working staging table is a union of one
+    # branch per file read in place, and only a constant filter lets DuckDB
+    # drop the other files' branches instead of reading every line (10 s at 100 M).
     if refresh.delete:
-        con.execute(f"DELETE FROM {table} WHERE {SOURCE_FILE} IN ({_listed(refresh.delete)})")
+        con.execute(f"DELETE FROM {table} WHERE {refresh.column} IN ({_listed(refresh.delete)})")
     if refresh.insert:
         con.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table} "
-            f"WHERE {SOURCE_FILE} IN ({_listed(refresh.insert)})"
+            f"WHERE {refresh.column} IN ({_listed(refresh.insert)})"
         )
-    if database.count_rows(con, table) != expected:
+    if database.count_rows(con, table) != refresh.expected:
         con.execute(f"DELETE FROM {table}")
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM work.{table}")
 
@@ -356,9 +385,8 @@ def _build(
         con.execute("BEGIN TRANSACTION")
         if carry.tables:
             _empty_all_but(con, carry.tables)
-            work = _versions(con, "work")
             for table, refresh in carry.refresh.items():
-                _refresh_rows(con, table, refresh, work[table][1])
+                _refresh_rows(con, table, refresh)
         else:
             schema.create_tables(con)
         counts, missing = _copy_declared_tables(con, carry.tables)

@@ -76,3 +76,25 @@ STAGED_FILES = Table(
         Column("run_id", pl.String, "The run that staged the table."),
     ),
 )
+
+
+#: written_by_run of a snapshot kept before snapshot versions were recorded.
+UNRECORDED = "unrecorded"
+
+SNAPSHOT_VERSIONS = Table(
+    "meta.snapshot_versions",
+    (
+        "The as-of dates each history table holds and the run that wrote each: a date whose run did not change "
+        "keeps its published rows; only the rows of the dates written since the last publish are replaced."
+    ),
+    columns=(
+        Column("table_name", pl.String, "History table, for example history.customer_segments."),
+        Column("as_of_date", pl.Date, "As-of date of the snapshot."),
+        Column(
+            "written_by_run",
+            pl.String,
+            f"The run that wrote the snapshot's rows ('{UNRECORDED}' for dates kept before versions were recorded).",
+        ),
+        Column("row_count", pl.Int64, "Rows of the snapshot."),
+    ),
+)
