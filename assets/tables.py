@@ -28,6 +28,7 @@ from kam_pipeline.table_spec import Table
 from kam_pipeline.warehouse import database
 from kam_pipeline.warehouse.ddl import declaration
 from kam_pipeline.warehouse.invoice_days import invoice_days
+from kam_pipeline.warehouse.schema import declared_tables
 
 #: Rows of these tables are written by every staging asset (one extract's rows each).
 PER_EXTRACT_TABLES = ("quality.rejected_rows", "quality.reconciliation", database.VERSIONS, "meta.staged_files")
@@ -45,11 +46,14 @@ def asset_key(table: str) -> dg.AssetKey:
 
 def writers(table: str) -> list[dg.AssetKey]:
     """The assets that write `table`: a history table is written by the mart
-    of the same name (its snapshot), the quarantine, reconciliation and
-    version rows by every staging asset, the run log by the publish step, a
-    table of WRITTEN_WITH by the asset named there, any other table by its
-    own asset."""
+    of the same name (its snapshot) and the snapshots' versions by those
+    marts, the quarantine, reconciliation and version rows by every staging
+    asset, the run log by the publish step, a table of WRITTEN_WITH by the
+    asset named there, any other table by its own asset."""
     schema, name = table.split(".")
+    if table == database.SNAPSHOTS:
+        history = (t for t in declared_tables() if t.startswith("history."))
+        return sorted({key for t in history for key in writers(t)}, key=lambda k: k.to_user_string())
     if table in WRITTEN_WITH:
         return [asset_key(WRITTEN_WITH[table])]
     if schema == "history":

@@ -32,6 +32,8 @@ NEXT_DAYS = ("2026-11-29", "2026-11-30")
 #: Tables that keep an entry for every run (the others hold the newest run's
 #: rows, per as-of date for snapshots).
 RUN_LOGS = ("meta.runs", "quality.reconciliation")
+#: Columns naming the run that wrote a row: a rerun of a day changes only them.
+RUN_ID_COLUMNS = ("run_id", "written_by_run")
 
 # --------------------------------------------------------------------------- what a reader sees
 
@@ -127,13 +129,14 @@ def assert_one_run(state: dict) -> None:
 
 def snapshot_rows(path: Path, as_of: str, run_logs: bool = False) -> dict[str, list[tuple]]:
     """The rows of `as_of` in every table that has an as-of date: all columns
-    but `run_id`, or with `run_logs` all columns of every table including the logs."""
+    but the writing run's id (RUN_ID_COLUMNS), or with `run_logs` all columns
+    of every table including the logs."""
     rows = {}
     with duckdb.connect(str(path), read_only=True) as con:
         for table in (t for t, seen in snapshot(con).items() if "as_of" in seen):
             if table in RUN_LOGS and not run_logs:
                 continue
-            columns = [c for c, *_ in con.execute(f"DESCRIBE {table}").fetchall() if run_logs or c != "run_id"]
+            columns = [c for c, *_ in con.execute(f"DESCRIBE {table}").fetchall() if run_logs or c not in RUN_ID_COLUMNS]
             select = ", ".join(f'"{c}"' for c in columns)
             rows[table] = con.execute(
                 f"SELECT {select} FROM {table} WHERE as_of_date = ?::DATE ORDER BY ALL", [as_of]
