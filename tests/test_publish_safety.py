@@ -136,7 +136,9 @@ def snapshot_rows(path: Path, as_of: str, run_logs: bool = False) -> dict[str, l
         for table in (t for t, seen in snapshot(con).items() if "as_of" in seen):
             if table in RUN_LOGS and not run_logs:
                 continue
-            columns = [c for c, *_ in con.execute(f"DESCRIBE {table}").fetchall() if run_logs or c not in RUN_ID_COLUMNS]
+            columns = [
+                c for c, *_ in con.execute(f"DESCRIBE {table}").fetchall() if run_logs or c not in RUN_ID_COLUMNS
+            ]
             select = ", ".join(f'"{c}"' for c in columns)
             rows[table] = con.execute(
                 f"SELECT {select} FROM {table} WHERE as_of_date = ?::DATE ORDER BY ALL", [as_of]
