@@ -63,6 +63,8 @@ STAGES = ("ingest+validate", "compute", "decide", "publish")
 #: Probe parts (bench/probes.py) that make up the ingest / validate / write split of the staging steps.
 PARSE = ("ingest: parse and cast (parse_file)", "ingest: parse or reuse the cached parse (parse_cached)")
 STAGE_EXTRACT = "parse+validate (stage_extract)"
+#: What every Great Expectations part's probe name contains (bench/probes.py).
+GE_PART = "Great Expectations"
 VALIDATE_EXTRA = ("validate: Great Expectations (run_suite)", "validate: check results (_group_results)")
 WRITES = (
     "write: DuckDB replace_table",
@@ -539,9 +541,54 @@ def main(argv: list[str] | None = None) -> int:
         result["finished_at"] = datetime.now(UTC).isoformat()
         results.write(path, result)
         print_step(step)
+    entity = [
+        s
+        for s in result["steps"]
+        if (s["params"]["lines"], s["params"]["accounts"]) in sizes[len(args.lines) :] and s.get("first_run")
+    ]
+    if len(entity) > 1:
+        result["great_expectations_by_accounts"] = great_expectations_by_accounts(entity)
+        print_great_expectations(result["great_expectations_by_accounts"])
     results.write(path, result)
     print(f"\nresults: {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
     return 0 if all((s.get("first_run") or {}).get("success") for s in result["steps"]) else 1
+
+
+def great_expectations_by_accounts(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """First-run seconds in Great Expectations (every part the probes name so:
+    suites, check samples, Data Docs) per account count of the entity axis,
+    and the largest count's time over the smallest's (issue 16: within 1.5x)."""
+    seconds = {
+        s["params"]["accounts"]: sum(
+            v for step in s["first_run"]["steps"] for k, v in step.get("parts", {}).items() if GE_PART in k
+        )
+        for s in steps
+    }
+    suite = VALIDATE_EXTRA[0]
+    suites = {
+        s["params"]["accounts"]: sum(step.get("parts", {}).get(suite, 0.0) for step in s["first_run"]["steps"])
+        for s in steps
+    }
+    low, high = min(seconds), max(seconds)
+    return {
+        "seconds": seconds,
+        "run_suite_seconds": suites,
+        "ratio": seconds[high] / seconds[low] if seconds[low] else None,
+        "run_suite_ratio": suites[high] / suites[low] if suites[low] else None,
+    }
+
+
+def print_great_expectations(figures: dict[str, Any]) -> None:
+    by = ", ".join(
+        f"{accounts:,} accounts {total:.1f} s (suites {figures['run_suite_seconds'][accounts]:.1f} s)"
+        for accounts, total in figures["seconds"].items()
+    )
+    print(f"\nGreat Expectations, first run: {by}")
+    if figures["ratio"] is not None:
+        print(
+            f"most / fewest accounts: {figures['ratio']:.2f}x (suites alone {figures['run_suite_ratio']:.2f}x; "
+            "the samples grow with the extracts up to validation.ge_max_rows rows, the key sets are not in them)"
+        )
 
 
 def _summary(step: dict[str, Any]) -> dict[str, Any]:
