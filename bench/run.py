@@ -14,7 +14,8 @@ then run it again on the same data, as-of date and warehouse (a rerun), and once
 with the next day's as-of date (the next night when no extract changed: issue 7's
 "nightly rerun"), and once more after the newest month's file grew by `--grow` of its
 lines (bench/grow.py, on a hard-linked copy of the landing: the night that costs what
-changed, issue 16). Prints wall time, CPU seconds, invoice lines per second and peak
+changed, issue 16), then `--history-nights` more nights, a day apart, for the publish's
+time per night of history kept. Prints wall time, CPU seconds, invoice lines per second and peak
 memory (RSS of the process tree, sampled every 50 ms) per stage and in total, next to
 the previous result with the same parameters, and writes everything to
 bench/results/<UTC time>-<format>.json. A run whose process tree exceeds
@@ -242,6 +243,48 @@ def median_run(cmd: list[str], log: Path, output: Path, lines: int, args: argpar
     return median | {"wall_seconds_of_runs": [r["wall_seconds"] for r in runs]}
 
 
+def history_nights(
+    run_dir: Path, landing: Path, params: Params, args: argparse.Namespace, after: str
+) -> dict[str, Any]:
+    """`args.history_nights` more nights, one as-of day apart after `after`,
+    on an unchanged landing: each adds a snapshot to the history tables, so
+    the publish's time per night kept (the slope of a least-squares line)
+    shows whether a night's cost grows with the history (it should not: the
+    publish carries earlier snapshots over, docs/publishing.md). The job
+    refuses an as-of date after today, so the nights stop there: for many
+    nights, start earlier (`--as-of`)."""
+    first = date.fromisoformat(after) + timedelta(days=1)
+    possible = max(0, (date.today() - first).days + 1)
+    if possible < args.history_nights:
+        say(f"[{params.name}] only {possible} history nights before today (start earlier with --as-of)")
+    nights = []
+    for n in range(min(args.history_nights, possible)):
+        as_of = (first + timedelta(days=n)).isoformat()
+        say(f"[{params.name}] nightly job, history night {n + 1} (as-of {as_of})")
+        figures = run_job(run_dir, landing, params, f"history_{n + 1}", args, as_of=as_of)
+        publish = (figures.get("stages") or {}).get("publish", {}).get("seconds")
+        nights.append(
+            {
+                "as_of": as_of,
+                "success": figures["success"],
+                "wall_seconds": figures["wall_seconds"],
+                "publish_seconds": publish,
+            }
+        )
+    points = [
+        (n, night["publish_seconds"])
+        for n, night in enumerate(nights)
+        if night["success"] and night["publish_seconds"] is not None
+    ]
+    slope = None
+    if len(points) > 1:
+        mean_x = sum(x for x, _ in points) / len(points)
+        mean_y = sum(y for _, y in points) / len(points)
+        spread = sum((x - mean_x) ** 2 for x, _ in points)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    return {"nights": nights, "publish_seconds_per_night_kept": slope}
+
+
 def child_env(dagster_home: Path | None) -> dict[str, str]:
     """The environment of `make run`, minus KAM_* paths (the run config sets them)."""
     env = {k: v for k, v in os.environ.items() if k not in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_AS_OF")}
@@ -337,6 +380,8 @@ def run_step(params: Params, args: argparse.Namespace) -> dict[str, Any]:
             step["grown_night"] = run_job(run_dir, grown, params, "grown_night", args, as_of=next_day)
             step["grown_lines"] = added
             step["grown_night_to_next_night"] = step["grown_night"]["wall_seconds"] / step["next_night"]["wall_seconds"]
+            if args.history_nights:
+                step["history"] = history_nights(run_dir, grown, params, args, next_day)
     finally:
         if args.keep:
             step["run_dir"] = str(run_dir.relative_to(REPO))
@@ -463,6 +508,9 @@ def print_step(step: dict[str, Any]) -> None:
         )
     if "job_to_floor" in step:
         print(f"job / floor (wall; every line read and stored once): {step['job_to_floor']:.1f}x")
+    history = step.get("history")
+    if history and history["nights"]:
+        print(history_line(history))
     for name in ("baseline", "floor"):
         walls = (step.get(name) or {}).get("wall_seconds_of_runs") or []
         if len(walls) > 1:
@@ -475,6 +523,19 @@ def print_step(step: dict[str, Any]) -> None:
     nights = (("next night", step.get("next_night") or {}), ("night, one file grew", step.get("grown_night") or {}))
     for label, figures in (("first run", first), *nights):
         _print_steps(label, figures)
+
+
+def history_line(history: dict[str, Any]) -> str:
+    done = [night for night in history["nights"] if night["success"]]
+    failed = [night["as_of"] for night in history["nights"] if not night["success"]]
+    slope = history["publish_seconds_per_night_kept"]
+    parts = [f"history: {len(done)} more nights"]
+    if done:
+        parts.append(f"wall {done[0]['wall_seconds']:.1f} s on the first, {done[-1]['wall_seconds']:.1f} s on the last")
+    parts.append(f"publish {slope:+.3f} s per night kept" if slope is not None else "publish slope unavailable")
+    if failed:
+        parts.append(f"FAILED on {', '.join(failed)}")
+    return "; ".join(parts)
 
 
 def _print_steps(label: str, figures: dict[str, Any]) -> None:
@@ -522,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-rerun", action="store_true", help="skip the rerun and the next nights' runs")
     parser.add_argument("--grow", type=float, default=0.01,
                         help="lines added to the newest month's file on the last night (fraction of it)")  # fmt: skip
+    parser.add_argument("--history-nights", type=int, default=0,
+                        help="after the grown night, this many more nights on it, a day apart: the publish's "
+                        "time per night of history kept (default 0)")  # fmt: skip
     parser.add_argument("--no-baseline", action="store_true", help="skip the DuckDB baseline")
     parser.add_argument("--reference-runs", type=int, default=3,
                         help="runs of the baseline and of the floor; the median counts (default 3)")  # fmt: skip
