@@ -157,6 +157,7 @@ def build_staging_asset(extract: Extract) -> dg.AssetsDefinition:
                 memory_limit=run.performance.duckdb_memory_limit,
                 settings_digest=run.validation.model_dump_json(),
                 dialect=run.dialect(extract.system, extract.name),
+                sample_rows=run.validation.ge_max_rows,
             )
         except ExtractError as exc:
             raise dg.Failure(description=str(exc), metadata={"file": exc.file, "problem": exc.problem}) from None

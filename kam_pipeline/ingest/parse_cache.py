@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 
 from kam_pipeline.errors import ExtractError
+from kam_pipeline.ingest import sample_shares
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.parsing import LandingFile, ParsedFile, parse_file
@@ -63,8 +64,14 @@ def _counts_path(rows_path: Path) -> Path:
     return rows_path.parent / "counts" / f"{rows_path.stem}.json"
 
 
-def parse_cached(extract: Extract, file: LandingFile, cache_dir: Path) -> CachedParse:
-    """Parse `file`, or reuse the stored result when nothing changed."""
+def parse_cached(
+    extract: Extract, file: LandingFile, cache_dir: Path, sample_rows: int | None = None, files: int = 1
+) -> CachedParse:
+    """Parse `file`, or reuse the stored result when nothing changed. With
+    `sample_rows` (the check sample's size) and the extract's number of
+    `files`, a parse also keeps the rows the check sample can take from the
+    file (`sample_shares.keep_base`), so that drawing the sample does not
+    read the file again."""
     key = _key(extract, file)
     source_name = file.name
     rows_path = cache_dir / f"{key}.parquet"
@@ -81,6 +88,10 @@ def parse_cached(extract: Extract, file: LandingFile, cache_dir: Path) -> Cached
     if not in_place:
         parsed.rows.write_parquet(rows_path)
     parsed.rejected.write_parquet(rejected_path)
+    if sample_rows is not None:
+        columns = [SOURCE_FILE, SOURCE_ROW, *extract.column_names]
+        rows = parsed.rows.select(columns).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+        sample_shares.keep_base(cache_dir, key, rows, sample_rows, files)
     counts = {"read": parsed.rows_read, "parsed": len(parsed.rows), "source": source_name, "in_place": in_place}
     if in_place:
         counts |= {"size": file.state.size, "mtime_ns": file.state.mtime_ns}
@@ -197,9 +208,11 @@ def check_in_place(cache_dir: Path) -> None:
 
 
 def prune(cache_dir: Path, keep: list[CachedParse]) -> None:
-    """Remove stored parses of files that are no longer in the landing directory."""
+    """Remove stored parses of files that are no longer in the landing
+    directory, and their shares of the check sample."""
     wanted = {c.rows_path.stem for c in keep}
     own = (*cache_dir.glob("*.parquet"), *cache_dir.glob("rejected/*.parquet"), *cache_dir.glob("counts/*.json"))
     for stored in own:
         if stored.stem not in wanted:
             stored.unlink(missing_ok=True)
+    sample_shares.prune(cache_dir, wanted)

@@ -7,7 +7,6 @@ frames; the Dagster asset decides where they are written.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from kam_pipeline.errors import ExtractError
+from kam_pipeline.ingest import sample_shares
 from kam_pipeline.ingest.contract import Extract
 from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
@@ -32,8 +32,6 @@ from kam_pipeline.ingest.tables import RECONCILIATION
 from kam_pipeline.ingest.validation import derived_columns, validate_rows
 from kam_pipeline.ingest.validation_store import StoredValidation, context_digest, fingerprint, load, save
 from kam_pipeline.warehouse.tables import STAGED_FILES
-
-SAMPLE_FOLDER = "sample"
 
 
 @dataclass(frozen=True)
@@ -138,33 +136,33 @@ def check_sample(
     checks every row). Every `step`-th row of each file is taken, `step` a
     power of two that leaves between `rows` and twice as many, so a file that
     grew by a day does not move the step; each file's share is kept in
-    `cache_dir` per parse and step, and a night where one file changed reads
+    `cache_dir` per parse and step (`sample_shares`: drawn from the rows its
+    parse kept, else from the file), and a night where one file changed reads
     only that file. The hierarchy needs every account."""
     total = sum(p.rows_parsed for p in parses)
-    hierarchy = any(isinstance(r, AcyclicHierarchy) for r in extract.rules)
-    if rows is None or total <= rows or hierarchy:
+    if rows is None or total <= rows or not _sampled_by_file(extract):
         frame = scan_rows(extract, [p.rows_path for p in parses]).collect(engine="streaming")
     else:
-        step = 1 << int(math.log2(total / rows))
-        frame = pl.concat([_file_sample(extract, p, step, cache_dir / SAMPLE_FOLDER) for p in parses])
-        wanted = {f"{p.rows_path.stem}-{step}.parquet" for p in parses}
-        for old in (cache_dir / SAMPLE_FOLDER).glob("*"):
-            if old.name not in wanted:
-                old.unlink(missing_ok=True)
+        step = sample_shares.step_for(total, rows)
+        frame = pl.concat([_file_sample(extract, p, step, cache_dir) for p in parses])
     frame = derived_columns(extract, frame, ctx)
     return frame if rows is None or len(frame) <= rows else frame.sample(n=rows, seed=0)
 
 
-def _file_sample(extract: Extract, parse: CachedParse, step: int, folder: Path) -> pl.DataFrame:
+def _sampled_by_file(extract: Extract) -> bool:
+    """Whether the check sample is drawn file by file: not when a rule needs
+    every row (the hierarchy needs every account)."""
+    return not any(isinstance(r, AcyclicHierarchy) for r in extract.rules)
+
+
+def _file_sample(extract: Extract, parse: CachedParse, step: int, cache_dir: Path) -> pl.DataFrame:
     """Every `step`-th parsed row of one file, stored for the next run."""
-    path = folder / f"{parse.rows_path.stem}-{step}.parquet"
-    if path.exists():
-        return pl.read_parquet(path)
+    stem = parse.rows_path.stem
+    stored = sample_shares.stored_share(cache_dir, stem, step)
+    if stored is not None:
+        return stored
     sample = scan_rows(extract, [parse.rows_path]).gather_every(step).collect(engine="streaming")
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    sample.write_parquet(partial)
-    partial.replace(path)
+    sample_shares.store_share(cache_dir, stem, step, sample)
     return sample
 
 
@@ -176,13 +174,16 @@ def stage_extract(
     memory_limit: str | None = None,
     settings_digest: str = "",
     dialect: CsvDialect | None = None,
+    sample_rows: int | None = None,
 ) -> StagedExtract:
     """Parse (or reuse the parse of) every file of `extract`, then validate
     every row: file by file for the row rules, across files for unique keys.
     When a run already validated the same inputs (`settings_digest`: the
     serialised validation settings), its stored quarantine is reused instead.
-    Every file is the version first seen by this function, or it stops with
-    "file changed while reading".
+    With `sample_rows` (the check sample's size), each parse keeps the rows
+    the check sample will take from its file (`sample_shares`). Every file is
+    the version first seen by this function, or it stops with "file changed
+    while reading".
 
     Raises ExtractError for structural problems (no file, missing column,
     wrong encoding, a file of a mandatory extract without data rows, a file
@@ -190,7 +191,8 @@ def stage_extract(
     """
     paths = extract_files(extract, landing_dir)
     files = {f.name: f for f in (LandingFile.at(p, p.relative_to(landing_dir).as_posix(), dialect) for p in paths)}
-    cached = [parse_cached(extract, file, cache_dir) for file in files.values()]
+    keep = sample_rows if _sampled_by_file(extract) else None
+    cached = [parse_cached(extract, file, cache_dir, keep, len(files)) for file in files.values()]
     prune(cache_dir, cached)
     if not extract.may_be_empty:
         for empty in (c for c in cached if c.rows_read == 0):
