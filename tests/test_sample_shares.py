@@ -1,7 +1,6 @@
 """The Great Expectations check sample drawn file by file (every step-th parsed
 row of each file): the same rows whether a file's share comes from the rows
-its parse kept (kam_pipeline.ingest.sample_shares) or from reading the file,
-and the same rows after a file grew by a day."""
+its parse kept (kam_pipeline.ingest.sample_shares) or from reading the file."""
 
 from datetime import date
 from pathlib import Path
@@ -57,12 +56,14 @@ def test_step_is_the_power_of_two_that_leaves_between_n_and_2n_rows() -> None:
 def test_shares_drawn_from_the_parse_equal_shares_read_from_the_files(landing: Path, tmp_path: Path) -> None:
     kept, parses = _sample(landing, tmp_path / "kept", SAMPLE_ROWS)
     read, _ = _sample(landing, tmp_path / "read", None)
-    # With kept rows, base shares are stored beside the shares at the extract's step.
-    stored = {name: len(list((tmp_path / name / sample_shares.FOLDER).glob("*.parquet"))) for name in ("kept", "read")}
-    assert stored["read"] == len(parses)
-    assert stored["kept"] > len(parses) + len(parses) / 2
     step = sample_shares.step_for(sum(p.rows_parsed for p in parses), SAMPLE_ROWS)
     assert step > 2, "the landing should be large enough for the kept rows to be thinned again"
+    stored = {
+        name: [int(p.stem.rsplit("-", 1)[1]) for p in (tmp_path / name / sample_shares.FOLDER).glob("*.parquet")]
+        for name in ("kept", "read")
+    }
+    assert stored["read"] == [step] * len(parses), "without kept rows each file is read for its share"
+    assert sum(s < step for s in stored["kept"]) > len(parses) / 2, "most shares should come from kept rows"
     key = [SOURCE_FILE, SOURCE_ROW]
     assert kept.sort(key).equals(read.sort(key))
     expected = _expected(parses, step)
@@ -80,3 +81,12 @@ def test_a_stored_share_at_a_finer_step_gives_the_coarser_one(tmp_path: Path) ->
         assert share.equals(rows.gather_every(step)), step
     sample_shares.prune(tmp_path, {"other"})
     assert list((tmp_path / sample_shares.FOLDER).glob("*")) == []
+
+
+def test_an_extract_of_one_file_keeps_its_share_at_the_step_itself(tmp_path: Path) -> None:
+    rows = pl.DataFrame({SOURCE_FILE: "f", SOURCE_ROW: range(1, 1_001)})
+    sample_shares.keep_base(tmp_path, "one", rows, 100, files=1)  # step 8, known: no margin
+    assert [p.name for p in (tmp_path / sample_shares.FOLDER).glob("*.parquet")] == ["one-8.parquet"]
+    share = sample_shares.stored_share(tmp_path, "one", sample_shares.step_for(rows.height, 100))
+    assert share is not None
+    assert share.equals(rows.gather_every(8))

@@ -7,8 +7,8 @@ read of the lines. So when a file is parsed, every `base`-th of its rows is
 kept beside its parse (`keep_base`); when the extract's step is a multiple
 of `base` (both are powers of two), the file's share is every
 (step / base)-th row of those: the same rows, without reading the file
-again. A share is stored per parse and step, so an unchanged file is not
-sampled again.
+again. A share read from a file is stored per parse and step, so an
+unchanged file is not read for its share again.
 """
 
 from __future__ import annotations
@@ -42,19 +42,21 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
 def keep_base(cache_dir: Path, stem: str, rows: pl.DataFrame, at_most: int, files: int) -> None:
     """Keep every base-th of a just-parsed file's `rows` (the parse `stem`).
     The extract's step is not known before all its `files` are parsed, so
-    `base` is half the step it would take if every file were this one's size:
-    a few thousand rows per file at 100 M lines. A file larger than most may
-    get a base above the extract's step; its share is then read from the
-    file, as without a base."""
-    base = step_for(len(rows) * files, at_most) // 2
+    `base` is half the step it would take if every file were this one's size
+    (a few thousand rows per file at 100 M lines); for an extract of one file
+    the step is known and is the base. A file larger than most may get a base
+    above the extract's step; its share is then read from the file, as
+    without a base."""
+    step = step_for(len(rows) * files, at_most)
+    base = step if files == 1 else step // 2
     if base > 1:
         _write(rows.gather_every(base), _path(cache_dir, stem, base))
 
 
 def stored_share(cache_dir: Path, stem: str, step: int) -> pl.DataFrame | None:
     """Every `step`-th row of the parse `stem`, from its stored share at that
-    step or from the kept rows of a smaller power-of-two step; None when
-    neither is stored."""
+    step or from the kept rows of a smaller power-of-two step (thinned each
+    time: they are a few thousand rows); None when neither is stored."""
     exact = _path(cache_dir, stem, step)
     if exact.exists():
         return pl.read_parquet(exact)
@@ -62,9 +64,7 @@ def stored_share(cache_dir: Path, stem: str, step: int) -> pl.DataFrame | None:
     finer = sorted(s for s in kept if s < step and step % s == 0)
     if not finer:
         return None
-    share = pl.read_parquet(_path(cache_dir, stem, finer[-1])).gather_every(step // finer[-1])
-    _write(share, exact)
-    return share
+    return pl.read_parquet(_path(cache_dir, stem, finer[-1])).gather_every(step // finer[-1])
 
 
 def store_share(cache_dir: Path, stem: str, step: int, share: pl.DataFrame) -> None:
