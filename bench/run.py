@@ -31,6 +31,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -271,17 +272,14 @@ def history_nights(
                 "publish_seconds": publish,
             }
         )
-    points = [
+    kept = [
         (n, night["publish_seconds"])
         for n, night in enumerate(nights)
         if night["success"] and night["publish_seconds"] is not None
     ]
     slope = None
-    if len(points) > 1:
-        mean_x = sum(x for x, _ in points) / len(points)
-        mean_y = sum(y for _, y in points) / len(points)
-        spread = sum((x - mean_x) ** 2 for x, _ in points)
-        slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    if len(kept) > 1:
+        slope = statistics.linear_regression([n for n, _ in kept], [s for _, s in kept]).slope
     return {"nights": nights, "publish_seconds_per_night_kept": slope}
 
 

@@ -89,8 +89,7 @@ def parse_cached(
         parsed.rows.write_parquet(rows_path)
     parsed.rejected.write_parquet(rejected_path)
     if sample_rows is not None:
-        columns = [SOURCE_FILE, SOURCE_ROW, *extract.column_names]
-        rows = parsed.rows.select(columns).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
+        rows = parsed.rows.select(_row_columns(extract)).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
         sample_shares.keep_base(cache_dir, key, rows, sample_rows, files)
     counts = {"read": parsed.rows_read, "parsed": len(parsed.rows), "source": source_name, "in_place": in_place}
     if in_place:
@@ -137,6 +136,11 @@ def source_of(rows_path: Path) -> str:
     return str(first.item()) if len(first) else ""
 
 
+def _row_columns(extract: Extract) -> list[str]:
+    """The columns of a parsed row, in the order `scan_rows` gives them."""
+    return [SOURCE_FILE, SOURCE_ROW, *extract.column_names]
+
+
 def scan_rows(extract: Extract, paths: Sequence[Path]) -> pl.LazyFrame:
     """The parsed rows of `paths` (parse-cache files), each with its source
     file and row, whether stored with them or read in place. Stored files are
@@ -144,7 +148,7 @@ def scan_rows(extract: Extract, paths: Sequence[Path]) -> pl.LazyFrame:
     file made Polars rebuild a reference rule's key set for every file: 25 s
     instead of 1 s at 1.2 M keys and 36 files); a file read in place gets its
     name and row from its path and the scan's row index."""
-    columns = [SOURCE_FILE, SOURCE_ROW, *extract.column_names]
+    columns = _row_columns(extract)
     linked = {str(p): _in_place(p) for p in paths}
     stored = [p for p in paths if linked[str(p)] is None]
     scans = [pl.scan_parquet(stored).select(columns)] if stored else []

@@ -53,13 +53,13 @@ def connect(
 
 
 @contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Iterator[str]:
-    """`frame` visible to SQL as `_frame` for the duration of the block."""
-    con.register("_frame", frame)
+def _registered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, name: str = "_frame") -> Iterator[str]:
+    """`frame` visible to SQL as `name` for the duration of the block."""
+    con.register(name, frame)
     try:
-        yield "_frame"
+        yield name
     finally:
-        con.unregister("_frame")
+        con.unregister(name)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
@@ -111,12 +111,11 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataF
     it has (meta.snapshot_versions): the publish then carries the other dates
     over from the previous file instead of copying every night's snapshot
     again. Dates kept before versions were recorded get one, UNRECORDED."""
-    columns = ", ".join(f"{c.name} {duckdb_type(c.dtype)}" for c in SNAPSHOT_VERSIONS.columns)
-    with _registered(con, frame) as rows, _transaction(con):
+    key = {"table_name": table, "as_of_date": as_of}
+    version = SNAPSHOT_VERSIONS.conform(pl.DataFrame([{**key, "written_by_run": run_id, "row_count": frame.height}]))
+    with _registered(con, frame) as rows, _registered(con, version, "_version") as row, _transaction(con):
         _replace_keyed(con, table, rows, {"as_of_date": as_of})
-        con.execute(f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} ({columns})")
-        con.execute(f"DELETE FROM {SNAPSHOTS} WHERE table_name = ? AND as_of_date = ?", [table, as_of])
-        con.execute(f"INSERT INTO {SNAPSHOTS} VALUES (?, ?, ?, ?)", [table, as_of, run_id, frame.height])
+        _replace_keyed(con, SNAPSHOTS, row, key)
         recorded = con.execute(f"SELECT sum(row_count) FROM {SNAPSHOTS} WHERE table_name = ?", [table]).fetchone()
         if recorded[0] != count_rows(con, table):
             con.execute(
