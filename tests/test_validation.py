@@ -15,6 +15,7 @@ from assets.staging import STAGING_ASSETS
 from kam_pipeline.ingest.contract import EXTRACTS, EXTRACTS_BY_NAME
 from kam_pipeline.ingest.contract.rules import References, RuleContext, UniqueKey
 from kam_pipeline.ingest.expectations import build_data_docs, data_docs_index, run_suite
+from kam_pipeline.ingest.parse_cache import scan_rows
 from kam_pipeline.ingest.parsing import parse_file
 from kam_pipeline.ingest.staging import check_sample, rule_context, stage_extract
 from kam_pipeline.ingest.validation import derived_columns
@@ -187,3 +188,27 @@ def test_great_expectations_reports_the_unknown_keys_of_a_reference(tmp_path: Pa
     outcome = next(o for o in outcomes if o.rule == rule.name)
     assert (outcome.success, outcome.unexpected_count) == (False, 3)
     assert sorted(outcome.sample) == ["NOPE-1", "NOPE-1", "NOPE-2"]
+
+
+def test_narrowed_key_sets_flag_the_same_rows(tmp_path: Path) -> None:
+    """`References.keys_for` narrows a key set larger than the checked frame to
+    the keys the frame holds (so a small check sample does not pay for a
+    million accounts) and every reference rule flags the same rows with it."""
+    landing = generate(tmp_path / "landing", **SIZE, bad_rows=True).out
+    accepted: dict[str, pl.DataFrame] = {}
+    narrowed, flagged, larger = 0, 0, 0
+    for extract in EXTRACTS:
+        ctx = rule_context(extract, accepted, SIZE["as_of"], "EUR")
+        staged = stage_extract(extract, landing, ctx, tmp_path / "parsed" / extract.name)
+        parsed = scan_rows(extract, [p.rows_path for p in staged.parses]).collect()
+        for rule in (r for r in extract.rules if isinstance(r, References) and r.target in ctx.keys):
+            frame = pl.concat([parsed.filter(rule.violation(ctx)).head(5), parsed.head(10)])
+            larger += ctx.keys[rule.target].height > frame.height  # else nothing to narrow
+            small = rule.keys_for(ctx, frame)
+            narrowed += small.keys[rule.target].height < ctx.keys[rule.target].height
+            expected = frame.select(rule.violation(ctx)).to_series()
+            assert frame.select(rule.violation(small)).to_series().equals(expected), rule.name
+            flagged += expected.sum()
+        accepted[extract.name] = staged.accepted.collect()
+    assert narrowed == larger > 0
+    assert flagged > 0, "the sample data injects no reference defect"

@@ -61,7 +61,9 @@ def derived_columns(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> p
     `ctx.keys`, which must hold the extract's own accepted keys when it refers
     to itself) and the hierarchy problem."""
     references = [r for r in extract.rules if isinstance(r, References)]
-    return _with_hierarchy_problem(extract, rows.with_columns([r.unknown_key(ctx) for r in references]))
+    return _with_hierarchy_problem(
+        extract, rows.with_columns([r.unknown_key(r.keys_for(ctx, rows)) for r in references])
+    )
 
 
 def _phase(rule: Rule, extract: Extract) -> int:
@@ -72,11 +74,18 @@ def _phase(rule: Rule, extract: Extract) -> int:
     return 1
 
 
+def _rule_ctx(rule: Rule, ctx: RuleContext, frame: pl.DataFrame) -> RuleContext:
+    """The context `rule` is evaluated in over `frame` (see `References.keys_for`)."""
+    return rule.keys_for(ctx, frame) if isinstance(rule, References) else ctx
+
+
 def _violations(extract: Extract, frame: pl.DataFrame, rules: list[Rule], ctx: RuleContext) -> pl.DataFrame:
     """Quarantine rows for every (row, rule) that the rule flags."""
     if not rules or frame.is_empty():
         return empty_rejections()
-    flags = frame.select(SOURCE_FILE, SOURCE_ROW, *[r.violation(ctx).alias(f"_r{i}") for i, r in enumerate(rules)])
+    flags = frame.select(
+        SOURCE_FILE, SOURCE_ROW, *[r.violation(_rule_ctx(r, ctx, frame)).alias(f"_r{i}") for i, r in enumerate(rules)]
+    )
     found = []
     for i, rule in enumerate(rules):
         hit = flags.get_column(f"_r{i}")

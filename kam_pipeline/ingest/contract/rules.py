@@ -11,7 +11,7 @@ column that the expectation tests. See docs/validation.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -287,6 +287,21 @@ class References(Rule):
         keys = ctx.keys[self.target].to_series(0)
         key = self.key_expr(ctx)
         return (key.is_not_null() & ~key.is_in(keys.implode())).fill_null(False)
+
+    def keys_for(self, ctx: RuleContext, frame: pl.DataFrame) -> RuleContext:
+        """`ctx` with the target's keys narrowed to those `frame` holds, when
+        the frame is the smaller: `is_in` hashes its whole key list, so a
+        sample of 500 rows checked against a million accepted accounts paid
+        0.25 s for the million. A semi join against the frame's distinct keys
+        costs what the frame costs, and the outcome is the same."""
+        keys = ctx.keys[self.target]
+        if frame.height >= keys.height:
+            return ctx
+        name = keys.columns[0]
+        wanted = frame.select(self.key_expr(ctx).alias(name)).unique()
+        if wanted.schema != keys.schema:
+            return ctx
+        return replace(ctx, keys={**ctx.keys, self.target: keys.join(wanted, on=name, how="semi")})
 
     @property
     def check_column(self) -> str:
