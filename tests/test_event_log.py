@@ -1,0 +1,60 @@
+"""The instance's event log storage (assets/event_log.py), as dagster.yaml selects it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.event_log import SqliteEventLogStorage
+
+from assets.event_log import MAX_ENGINES, PooledSqliteEventLogStorage
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dg.asset
+def counted() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"rows": 3})
+
+
+@pytest.fixture
+def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.DagsterInstance:
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        yield instance
+
+
+def test_dagster_yaml_selects_the_pooled_storage_in_dagsters_own_directory(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    storage = instance.event_log_storage
+    assert isinstance(storage, PooledSqliteEventLogStorage)
+    assert Path(storage._base_dir) == tmp_path / "history" / "runs"
+
+
+def test_a_run_written_through_kept_engines_reads_the_same_with_dagsters_own_class(
+    instance: dg.DagsterInstance,
+) -> None:
+    """Same files, schema and commits: Dagster's own storage (a switch back,
+    or the webserver of another version) sees every event and the asset index."""
+    result = dg.materialize([counted], instance=instance)
+    assert result.success
+    own = SqliteEventLogStorage(instance.event_log_storage._base_dir)
+    events = own.get_records_for_run(result.run_id).records
+    assert len(events) == len(instance.all_logs(result.run_id)) > 5
+    latest = own.get_latest_materialization_events([dg.AssetKey("counted")])[dg.AssetKey("counted")]
+    assert latest is not None and latest.run_id == result.run_id
+    assert latest.asset_materialization.metadata["rows"].value == 3
+
+
+def test_engines_kept_are_bounded(instance: dg.DagsterInstance) -> None:
+    storage = instance.event_log_storage
+    assert isinstance(storage, PooledSqliteEventLogStorage)
+    runs = [dg.materialize([counted], instance=instance).run_id for _ in range(MAX_ENGINES + 2)]
+    assert storage.engines_open == MAX_ENGINES
+    assert all(len(instance.all_logs(run_id)) > 5 for run_id in runs)  # an evicted run's shard opens again
+    storage.dispose()
+    assert storage.engines_open == 0
