@@ -18,7 +18,7 @@ from kam_pipeline.ingest.expectations import build_data_docs, data_docs_index, r
 from kam_pipeline.ingest.parse_cache import scan_rows
 from kam_pipeline.ingest.parsing import parse_file
 from kam_pipeline.ingest.staging import check_sample, rule_context, stage_extract
-from kam_pipeline.ingest.validation import derived_columns
+from kam_pipeline.ingest.validation import derived_columns, validate_rows
 from tools.sample_data import generate
 from tools.sample_defects import read_manifest
 
@@ -212,3 +212,46 @@ def test_narrowed_key_sets_flag_the_same_rows(tmp_path: Path) -> None:
         accepted[extract.name] = staged.accepted.collect()
     assert narrowed == larger > 0
     assert flagged > 0, "the sample data injects no reference defect"
+
+
+@pytest.mark.parametrize("latest", ["2026-12-01", "9999-12-31"])
+def test_great_expectations_checks_dates_and_numbers_like_the_quarantine(tmp_path: Path, latest: str) -> None:
+    """Dates and numbers reach Great Expectations as NumPy columns, where its
+    range checks are vectorised; a date beyond what nanoseconds hold (year
+    9999) takes the slower path instead of failing the suite."""
+    extract = EXTRACTS_BY_NAME["crm_accounts"]
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "account_id,account_name,parent_account_id,industry,country_code,region,owner_id,employee_count,"
+        "estimated_wallet,competitive_position,is_key_account,key_account_since\n"
+        "A1,One,,Retail,DE,EMEA,M1,10,1000,3,true,2025-01-01\n"
+        f"A2,Two,A1,Retail,DE,EMEA,M1,-5,1000,3,true,{latest}\n"
+        "A3,Three,A1,Retail,DE,EMEA,M1,7,,6,false,\n"
+    )
+    rows = parse_file(extract, accounts, "accounts.csv").rows
+    ctx = RuleContext(date.fromisoformat(AS_OF), "EUR", {"account_managers": pl.DataFrame({"owner_id": ["M1"]})})
+    ctx = RuleContext(ctx.as_of, "EUR", {**ctx.keys, "crm_accounts": rows.select("account_id")})
+    outcomes = {
+        o.rule: o
+        for o in run_suite(
+            extract,
+            derived_columns(extract, rows, ctx),
+            ctx,
+            docs_dir=tmp_path / "docs",
+            run_name="t",
+            sample_failures=5,
+        )
+    }
+    flagged = validate_rows(extract, rows, ctx).rejected
+    checked = (
+        "crm_accounts.key_account_since.not_future",
+        "crm_accounts.employee_count.not_negative",
+        "crm_accounts.competitive_position.range",
+    )
+    for rule in checked:
+        outcome = outcomes[rule]
+        assert outcome.unexpected_count == flagged.filter(pl.col("rule") == rule).height == 1, outcome
+    assert outcomes["crm_accounts.key_account_since.not_future"].sample == [latest]
+    assert outcomes["crm_accounts.employee_count.not_negative"].sample == [-5]
+    assert outcomes["crm_accounts.competitive_position.range"].sample == [6]
+    assert all(o.success for name, o in outcomes.items() if name not in checked)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -234,7 +234,10 @@ class NotAfterAsOf(Rule):
         return (pl.col(self.column) > ctx.as_of).fill_null(False)
 
     def expectation(self, ctx: RuleContext) -> Expectation:
-        return _gxe().ExpectColumnValuesToBeBetween(column=self.column, max_value=ctx.as_of)
+        # A datetime, as ingest.expectations._ge_frame passes dates: pandas compares
+        # datetime64 columns with datetimes, not with dates.
+        as_of = datetime.combine(ctx.as_of, time())
+        return _gxe().ExpectColumnValuesToBeBetween(column=self.column, max_value=as_of)
 
     def describe(self) -> str:
         return f"{self.column} must not be after the as-of date"
