@@ -255,3 +255,23 @@ def test_great_expectations_checks_dates_and_numbers_like_the_quarantine(tmp_pat
     assert outcomes["crm_accounts.employee_count.not_negative"].sample == [-5]
     assert outcomes["crm_accounts.competitive_position.range"].sample == [6]
     assert all(o.success for name, o in outcomes.items() if name not in checked)
+
+
+def test_a_sampled_hierarchy_is_resolved_over_every_account() -> None:
+    """The check sample draws some accounts, but their hierarchy problems come
+    from every account: a drawn account whose broken ancestor was not drawn
+    still shows the problem."""
+    extract = EXTRACTS_BY_NAME["crm_accounts"]
+    n = 2_000
+    ids = [f"A{i}" for i in range(n)]
+    parents = [None if i % 100 == 0 else f"A{i - 1}" for i in range(n)]
+    parents[0], parents[99] = "A99", "A0"  # A0..A99 form a cycle: every account below breaks
+    rows = pl.DataFrame({"account_id": ids, "parent_account_id": parents, "owner_id": ["M1"] * n})
+    ctx = RuleContext(date.fromisoformat(AS_OF), "EUR", {"account_managers": pl.DataFrame({"owner_id": ["M1"]})})
+    ctx = RuleContext(ctx.as_of, "EUR", {**ctx.keys, "crm_accounts": rows.select("account_id")})
+    every = derived_columns(extract, rows, ctx)
+    drawn = derived_columns(extract, rows, ctx, sample=300)
+    assert drawn.height == 300
+    expected = every.join(drawn.select("account_id"), on="account_id")
+    assert drawn.sort("account_id").equals(expected.sort("account_id"))
+    assert drawn.get_column("_hierarchy_problem").is_not_null().sum() > 0

@@ -145,8 +145,7 @@ def check_sample(
     else:
         step = sample_shares.step_for(total, rows)
         frame = pl.concat([_file_sample(extract, p, step, cache_dir) for p in parses])
-    frame = derived_columns(extract, frame, ctx)
-    return frame if rows is None or len(frame) <= rows else frame.sample(n=rows, seed=0)
+    return derived_columns(extract, frame, ctx, sample=rows)
 
 
 def _sampled_by_file(extract: Extract) -> bool:
