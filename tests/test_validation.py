@@ -15,6 +15,7 @@ from assets.staging import STAGING_ASSETS
 from kam_pipeline.ingest.contract import EXTRACTS, EXTRACTS_BY_NAME
 from kam_pipeline.ingest.contract.rules import References, RuleContext, UniqueKey
 from kam_pipeline.ingest.expectations import build_data_docs, data_docs_index, run_suite
+from kam_pipeline.ingest.file_rules import file_rule_rows
 from kam_pipeline.ingest.parse_cache import scan_rows
 from kam_pipeline.ingest.parsing import parse_file
 from kam_pipeline.ingest.staging import check_sample, rule_context, stage_extract
@@ -275,3 +276,27 @@ def test_a_sampled_hierarchy_is_resolved_over_every_account() -> None:
     expected = every.join(drawn.select("account_id"), on="account_id")
     assert drawn.sort("account_id").equals(expected.sort("account_id"))
     assert drawn.get_column("_hierarchy_problem").is_not_null().sum() > 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_rules_checked_while_parsing_find_what_a_later_read_would(tmp_path: Path, fmt: str) -> None:
+    """A file this run parses has its file-by-file rules applied to the rows in
+    memory (`CachedParse.checked`) instead of being read again: the same
+    quarantine rows as over the rows read back (Parquet read in place too)."""
+    landing = generate(tmp_path / "landing", **SIZE, fmt=fmt, bad_rows=True).out
+    accepted: dict[str, pl.DataFrame] = {}
+    for extract in EXTRACTS:
+        ctx = rule_context(extract, accepted, SIZE["as_of"], "EUR")
+        staged = stage_extract(extract, landing, ctx, tmp_path / "parsed" / extract.name)
+        accepted[extract.name] = staged.accepted.collect()
+        if extract.name == "invoice_lines":
+            break
+    assert len(staged.parses) > 1 and all(p.checked is not None for p in staged.parses)
+    order = ["source_file", "source_row", "rule"]
+    for parse in staged.parses:
+        again = file_rule_rows(extract, scan_rows(extract, [parse.rows_path]).collect(), ctx)
+        assert parse.checked.sort(order).equals(again.sort(order)), parse.source_name
+    assert sum(len(p.checked) for p in staged.parses) > 0, "the sample data injects no row defect"
+    rerun = stage_extract(extract, landing, ctx, tmp_path / "parsed" / extract.name)
+    assert all(p.hit and p.checked is None for p in rerun.parses)
+    assert rerun.rejected.sort(order).equals(staged.rejected.sort(order))

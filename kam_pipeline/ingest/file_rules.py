@@ -41,6 +41,13 @@ def outcome_key(context_digest: str, parse: CachedParse, seen: Mapping[str, str]
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def file_rule_rows(extract: Extract, rows: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+    """Quarantine rows of the rules checked file by file, over one file's
+    parsed rows (given to `parse_cached` as its `check`, so that a file parsed
+    by the run is not read again for them)."""
+    return validate_rows(extract, rows, ctx, keys_checked_elsewhere=True).rejected
+
+
 def validate_files(
     extract: Extract,
     parses: Sequence[CachedParse],
@@ -66,8 +73,9 @@ def validate_files(
         folder.mkdir(parents=True, exist_ok=True)
         across = references_across_files(extract, [p.rows_path for p in todo], ctx)
         for parse in todo:
-            rows = scan_rows(extract, [parse.rows_path]).collect()
-            local = validate_rows(extract, rows, ctx, keys_checked_elsewhere=True).rejected
+            local = parse.checked
+            if local is None:
+                local = file_rule_rows(extract, scan_rows(extract, [parse.rows_path]).collect(), ctx)
             mine = pl.concat([local, across.filter(pl.col("source_file") == parse.source_name)])
             mine = attach_raw(mine, files)
             partial = folder / f"{keys[parse.source_name]}.partial"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +51,9 @@ class CachedParse:
     rows_read: int
     rows_parsed: int
     hit: bool
+    #: Quarantine rows of the rules checked file by file (`file_rules`), when
+    #: this run parsed the file and checked its rows while they were in memory.
+    checked: pl.DataFrame | None = None
 
 
 def _key(extract: Extract, file: LandingFile) -> str:
@@ -65,13 +68,19 @@ def _counts_path(rows_path: Path) -> Path:
 
 
 def parse_cached(
-    extract: Extract, file: LandingFile, cache_dir: Path, sample_rows: int | None = None, files: int = 1
+    extract: Extract,
+    file: LandingFile,
+    cache_dir: Path,
+    sample_rows: int | None = None,
+    files: int = 1,
+    check: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> CachedParse:
     """Parse `file`, or reuse the stored result when nothing changed. With
     `sample_rows` (the check sample's size) and the extract's number of
     `files`, a parse also keeps the rows the check sample can take from the
-    file (`sample_shares.keep_base`), so that drawing the sample does not
-    read the file again."""
+    file (`sample_shares.keep_base`), and with `check` it applies the rules
+    checked file by file to the parsed rows (`CachedParse.checked`), so that
+    neither reads the file again."""
     key = _key(extract, file)
     source_name = file.name
     rows_path = cache_dir / f"{key}.parquet"
@@ -88,14 +97,15 @@ def parse_cached(
     if not in_place:
         parsed.rows.write_parquet(rows_path)
     parsed.rejected.write_parquet(rejected_path)
+    rows = parsed.rows.select(_row_columns(extract)).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))  # as scan_rows
     if sample_rows is not None:
-        rows = parsed.rows.select(_row_columns(extract)).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
         sample_shares.keep_base(cache_dir, key, rows, sample_rows, files)
+    checked = None if check is None else check(rows)
     counts = {"read": parsed.rows_read, "parsed": len(parsed.rows), "source": source_name, "in_place": in_place}
     if in_place:
         counts |= {"size": file.state.size, "mtime_ns": file.state.mtime_ns}
     counts_path.write_text(json.dumps(counts))
-    return CachedParse(source_name, rows_path, parsed.rejected, parsed.rows_read, len(parsed.rows), hit=False)
+    return CachedParse(source_name, rows_path, parsed.rejected, parsed.rows_read, len(parsed.rows), False, checked)
 
 
 def _link(extract: Extract, file: LandingFile, parsed: ParsedFile, rows_path: Path) -> bool:

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +22,7 @@ from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
 from kam_pipeline.ingest.dialect import CsvDialect
 from kam_pipeline.ingest.expectations import data_docs_index, run_suite
-from kam_pipeline.ingest.file_rules import validate_files
+from kam_pipeline.ingest.file_rules import file_rule_rows, validate_files
 from kam_pipeline.ingest.key_copies import ParsedFile, later_copies
 from kam_pipeline.ingest.landing import extract_files
 from kam_pipeline.ingest.parse_cache import CachedParse, parse_cached, prune, scan_rows
@@ -191,7 +192,8 @@ def stage_extract(
     paths = extract_files(extract, landing_dir)
     files = {f.name: f for f in (LandingFile.at(p, p.relative_to(landing_dir).as_posix(), dialect) for p in paths)}
     keep = sample_rows if _sampled_by_file(extract) else None
-    cached = [parse_cached(extract, file, cache_dir, keep, len(files)) for file in files.values()]
+    check = partial(file_rule_rows, extract, ctx=ctx) if len(files) > 1 else None  # see validate_files
+    cached = [parse_cached(extract, file, cache_dir, keep, len(files), check) for file in files.values()]
     prune(cache_dir, cached)
     if not extract.may_be_empty:
         for empty in (c for c in cached if c.rows_read == 0):
