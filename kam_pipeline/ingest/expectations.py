@@ -2,8 +2,9 @@
 
 The suite of an extract is generated from the same rule objects that drive
 the quarantine (kam_pipeline/contract), so no rule is written twice. It runs
-on the pandas engine over Arrow-backed frames (the SQL engine is broken on
-DuckDB, see docs/decisions.md §5), on at most `ge_max_rows` rows per extract (a
+on the pandas engine (the SQL engine is broken on DuckDB, see
+docs/decisions.md §5), strings Arrow-backed and numbers and dates as NumPy
+columns (`_ge_frame`), on at most `ge_max_rows` rows per extract (a
 deterministic sample above that, drawn in kam_pipeline/ingest/staging.py): Great Expectations gives the second
 opinion, the per-rule evidence and the Data Docs, while the vectorised
 quarantine checks every row. Great Expectations is imported lazily because
