@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -39,6 +40,20 @@ MAX_ENGINES = 8
 BUSY_TIMEOUT_SECONDS = 30
 
 
+#: The storages of this process, whose engines a forked child must not use.
+_STORAGES: weakref.WeakSet[PooledSqliteEventLogStorage] = weakref.WeakSet()
+
+
+def _forget_engines_in_child() -> None:
+    """A forked child opens its own SQLite connections (SQLAlchemy's advice:
+    drop the parent's without closing them)."""
+    for storage in list(_STORAGES):
+        storage._forget_engines()
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
 def default_base_dir() -> str:
     """Dagster's own event log directory of the instance in DAGSTER_HOME."""
     return os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
@@ -52,6 +67,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._ready: set[str] = set()
         self._engine_lock = threading.RLock()
         super().__init__(base_dir or default_base_dir(), inst_data=inst_data)  # may write the index already
+        _STORAGES.add(self)
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
@@ -102,6 +118,12 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self._dispose_engines()
         super().dispose()
+
+    def _forget_engines(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose(close=False)
+        self._engines.clear()
+        self._engine_lock = threading.RLock()  # another thread of the parent may have held it
 
     def _dispose_engines(self) -> None:
         with self._engine_lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -58,3 +59,22 @@ def test_engines_kept_are_bounded(instance: dg.DagsterInstance) -> None:
     assert all(len(instance.all_logs(run_id)) > 5 for run_id in runs)  # an evicted run's shard opens again
     storage.dispose()
     assert storage.engines_open == 0
+
+
+def test_a_forked_child_opens_its_own_engines(instance: dg.DagsterInstance) -> None:
+    """SQLite connections must not cross a fork: the child starts without the
+    parent's engines and reads the run through its own."""
+    storage = instance.event_log_storage
+    run_id = dg.materialize([counted], instance=instance).run_id
+    assert storage.engines_open > 0
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave without running the parent's clean-up
+        try:
+            os.write(write, f"{storage.engines_open} {len(instance.all_logs(run_id))}".encode())
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    opened, events = os.read(read, 100).decode().split()
+    assert int(opened) == 0
+    assert int(events) == len(instance.all_logs(run_id)) > 5

@@ -84,7 +84,7 @@ def _ge_frame(frame: pl.DataFrame) -> Any:
     checks are vectorised, where on Arrow-backed ones they call a Python
     function per value (0.2-0.4 s per range rule on a 250 000-row sample):
     decimals as floats (the engine compares numbers, not Arrow decimals),
-    integers as int64 when they have no null (else they stay Arrow: a float
+    signed integers as int64 when they have no null (else they stay Arrow: a float
     would show 3.0 for 3), dates as datetime64[ns], the unit the engine
     vectorises, or as datetime64[us] when one is outside what nanoseconds
     hold (a year 9999 is a row to quarantine, not a crash; checked value by
@@ -92,7 +92,7 @@ def _ge_frame(frame: pl.DataFrame) -> Any:
     (`NotAfterAsOf.expectation`)."""
     frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
     dates = [c for c, t in frame.schema.items() if t == pl.Date]
-    ints = [c for c, t in frame.schema.items() if t.is_integer() and frame.get_column(c).null_count() == 0]
+    ints = [c for c, t in frame.schema.items() if t.is_signed_integer() and frame.get_column(c).null_count() == 0]
     as_datetimes = pl.Datetime("ns") if _fit_ns(frame, dates) else pl.Datetime("us")
     frame = frame.with_columns(pl.col(dates).cast(as_datetimes), pl.col(ints).cast(pl.Int64))
     native = [c for c, t in frame.schema.items() if c in ints or t.is_float() or t == as_datetimes]
