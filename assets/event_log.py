@@ -65,6 +65,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
         self._ready: set[str] = set()
+        self._tables: set[str] = set()
         self._engine_lock = threading.RLock()
         super().__init__(base_dir or default_base_dir(), inst_data=inst_data)  # may write the index already
         _STORAGES.add(self)
@@ -89,6 +90,18 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def index_connection(self) -> Any:
         return self._pooled(INDEX_SHARD_NAME)
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index has `table_name`, asked on the kept engine: Dagster
+        asks before every asset check event (134 times a run). A table, once
+        there, stays (a migration adds tables, none drops one), so yes is kept."""
+        if table_name in self._tables:
+            return True
+        with self._pooled(INDEX_SHARD_NAME) as conn:
+            present = bool(conn.dialect.has_table(conn, table_name))
+        if present:
+            self._tables.add(table_name)
+        return present
 
     @contextmanager
     def _pooled(self, shard: str) -> Iterator[sa.Connection]:

@@ -51,6 +51,17 @@ def test_a_run_written_through_kept_engines_reads_the_same_with_dagsters_own_cla
     assert latest.asset_materialization.metadata["rows"].value == 3
 
 
+def test_tables_are_found_as_dagsters_own_class_finds_them(instance: dg.DagsterInstance) -> None:
+    """A missing table is asked again: it appears when another process migrates the index."""
+    storage = instance.event_log_storage
+    own = SqliteEventLogStorage(storage._base_dir)
+    assert storage.has_table("asset_check_executions") is own.has_table("asset_check_executions") is True
+    assert storage.has_table("added_later") is own.has_table("added_later") is False
+    with own.index_connection() as conn:
+        conn.exec_driver_sql("CREATE TABLE added_later (id INTEGER)")
+    assert storage.has_table("added_later") is True
+
+
 def test_engines_kept_are_bounded(instance: dg.DagsterInstance) -> None:
     storage = instance.event_log_storage
     assert isinstance(storage, PooledSqliteEventLogStorage)
