@@ -8,7 +8,9 @@ import random
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from kam_pipeline.ingest import key_copies
 from kam_pipeline.ingest.contract.extracts import INVOICE_LINES, SOURCE_FILE, SOURCE_ROW
 from kam_pipeline.ingest.contract.rules import UniqueKey
 from kam_pipeline.ingest.key_copies import ParsedFile, later_copies
@@ -48,7 +50,12 @@ def _found(files: list[ParsedFile], cache: Path) -> set[tuple[str, int]]:
     return set(rejected.select("source_file", "source_row").iter_rows())
 
 
-def test_incremental_copies_equal_a_full_regrouping_over_random_histories(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sorted_up_to", [key_copies.SORTED_KEYS_MAX_ROWS, 0], ids=["sorted", "grouped"])
+def test_incremental_copies_equal_a_full_regrouping_over_random_histories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sorted_up_to: int
+) -> None:
+    """Both ways of a first grouping: hashes sorted in memory, and DuckDB's."""
+    monkeypatch.setattr(key_copies, "SORTED_KEYS_MAX_ROWS", sorted_up_to)
     rng = random.Random(7)
     for history in range(12):
         folder, cache = tmp_path / f"h{history}", tmp_path / f"h{history}" / "cache"

@@ -94,6 +94,20 @@ def test_a_parquet_file_in_the_contract_types_is_read_in_place_and_kept_as_parse
         check_in_place(tmp_path / "cache")
 
 
+def test_a_key_repeated_in_a_later_parquet_file_read_in_place_is_quarantined_at_its_row(tmp_path: Path) -> None:
+    """The row of a copy comes from the in-place scan's row index, as from a CSV's parse."""
+    files = dict(TINY)
+    files["erp/invoice_lines/2026-11.csv"] += "I1,1,INVOICE,2026-11-06,C1,P1,1,100.5,50,EUR\n"
+    landing = write_landing(tmp_path / "landing", files)
+    parquet = _as_parquet(landing)
+    staged = _stage(landing, tmp_path / "cache")
+    assert [p.rows_path.stat().st_ino for p in staged.parses] == [f.stat().st_ino for f in parquet]  # in place
+    duplicates = staged.rejected.filter(staged.rejected["rule"] == "invoice_lines.key.unique")
+    assert duplicates.select("source_file", "source_row", "record_key").rows() == [
+        ("erp/invoice_lines/2026-11.parquet", 2, "invoice_id=I1, line_no=1")
+    ]
+
+
 def test_a_parquet_file_in_other_types_or_with_padded_codes_is_copied(tmp_path: Path) -> None:
     import polars as pl
 

@@ -151,14 +151,15 @@ def _row_columns(extract: Extract) -> list[str]:
     return [SOURCE_FILE, SOURCE_ROW, *extract.column_names]
 
 
-def scan_rows(extract: Extract, paths: Sequence[Path]) -> pl.LazyFrame:
+def scan_rows(extract: Extract, paths: Sequence[Path], columns: Sequence[str] | None = None) -> pl.LazyFrame:
     """The parsed rows of `paths` (parse-cache files), each with its source
-    file and row, whether stored with them or read in place. Stored files are
+    file and row, whether stored with them or read in place; only `columns`
+    of them when given (the source position included). Stored files are
     one scan and files read in place another (a concatenation of one scan per
     file made Polars rebuild a reference rule's key set for every file: 25 s
     instead of 1 s at 1.2 M keys and 36 files); a file read in place gets its
     name and row from its path and the scan's row index."""
-    columns = _row_columns(extract)
+    columns = list(columns) if columns is not None else _row_columns(extract)
     linked = {str(p): _in_place(p) for p in paths}
     stored = [p for p in paths if linked[str(p)] is None]
     scans = [pl.scan_parquet(stored).select(columns)] if stored else []
