@@ -15,6 +15,7 @@ import pytest
 
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME
+from kam_pipeline.ingest.contract.extracts import fx_month_key, fx_rate_key
 from kam_pipeline.ingest.contract.rules import RuleContext
 from kam_pipeline.ingest.dialect import CsvDialect
 from kam_pipeline.ingest.parsing import LandingFile, parse_file
@@ -43,7 +44,9 @@ def _ctx(*customers: str) -> RuleContext:
     """What invoice lines are checked against: accepted customers and FX rates."""
     keys = {
         "erp_customers": pl.DataFrame({"key": list(customers)}),
-        "fx_rates": pl.DataFrame({"key": ["USD|2026-10"]}),
+        "fx_rates": pl.DataFrame({"currency": ["USD"], "month": ["2026-10"]}).select(
+            fx_rate_key(pl.col("currency"), fx_month_key()).alias("key")
+        ),
         "fx_currencies": pl.DataFrame({"key": ["USD"]}),
     }
     return RuleContext(date(2026, 11, 28), "EUR", keys)

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest.contract import EXTRACTS_BY_NAME, Extract
+from kam_pipeline.ingest.contract.extracts import fx_month_key, fx_rate_key
 from kam_pipeline.ingest.contract.rules import RuleContext
 from kam_pipeline.ingest.staging import stage_extract
 
@@ -57,9 +58,11 @@ KEYS = {
     "erp_customers": ["C1", "C2", "C3"],
     "crm_accounts": ["A", "B", "C"],
     "account_managers": ["AM1", "K1"],
-    "fx_rates": ["USD|2026-02", "USD|2026-10"],
     "fx_currencies": ["USD"],
 }
+FX_RATE_KEYS = pl.DataFrame({"currency": ["USD", "USD"], "month": ["2026-02", "2026-10"]}).select(
+    fx_rate_key(pl.col("currency"), fx_month_key()).alias("key")
+)
 HOSTILE_CELLS = st.one_of(
     st.text(max_size=12),
     st.sampled_from(
@@ -159,7 +162,8 @@ def _stage(tmp: Path, name: str, data: bytes) -> None:
         (landing / "erp" / "invoice_lines" / "2026-10.csv").unlink()
     target.write_bytes(data)
     extract: Extract = EXTRACTS_BY_NAME[TARGETS.get(name, "invoice_lines")]
-    ctx = RuleContext(date.fromisoformat(AS_OF), "EUR", {k: pl.DataFrame({"key": v}) for k, v in KEYS.items()})
+    keys = {k: pl.DataFrame({"key": v}) for k, v in KEYS.items()} | {"fx_rates": FX_RATE_KEYS}
+    ctx = RuleContext(date.fromisoformat(AS_OF), "EUR", keys)
     try:
         staged = stage_extract(extract, landing, ctx, tmp / "parsed")
     except ExtractError as exc:

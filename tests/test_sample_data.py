@@ -19,6 +19,7 @@ import pytest
 
 from kam_pipeline.ingest.casting import CONTROL_CHARACTERS
 from kam_pipeline.ingest.contract import EXTRACTS, Extract
+from kam_pipeline.ingest.contract.extracts import fx_month_key, fx_rate_key
 from kam_pipeline.ingest.contract.rules import RuleContext, UniqueKey
 from kam_pipeline.ingest.hierarchy import resolve_groups
 from kam_pipeline.settings import DEFAULT_CONFIG, load_settings
@@ -87,7 +88,7 @@ def rule_context(frames: dict[str, pl.DataFrame], as_of: date = AS_OF) -> RuleCo
             "erp_customers": frames["erp_customers"].select("erp_customer_id"),
             "crm_accounts": frames["crm_accounts"].select("account_id"),
             "account_managers": frames["account_managers"].select("owner_id"),
-            "fx_rates": fx.select(pl.concat_str("currency", "month", separator="|")),
+            "fx_rates": fx.select(fx_rate_key(pl.col("currency"), fx_month_key())),
             "fx_currencies": fx.select("currency").unique(),
         },
     )

@@ -18,7 +18,7 @@ import polars as pl
 from kam_pipeline.errors import ExtractError
 from kam_pipeline.ingest import sample_shares
 from kam_pipeline.ingest.contract import Extract
-from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW
+from kam_pipeline.ingest.contract.extracts import SOURCE_FILE, SOURCE_ROW, fx_month_key, fx_rate_key
 from kam_pipeline.ingest.contract.rules import AcyclicHierarchy, References, RuleContext
 from kam_pipeline.ingest.dialect import CsvDialect
 from kam_pipeline.ingest.expectations import data_docs_index, run_suite
@@ -90,7 +90,7 @@ def _reference_keys(as_of: date) -> dict[str, tuple[str, Callable[[pl.DataFrame]
     """How the accepted rows of an extract become the key set that references
     to it are checked against (one entry per `References.target`)."""
     return {
-        "fx_rates": ("fx_rates", lambda f: f.select(pl.concat_str(["currency", "month"], separator="|").alias("key"))),
+        "fx_rates": ("fx_rates", lambda f: f.select(fx_rate_key(pl.col("currency"), fx_month_key()).alias("key"))),
         "fx_currencies": ("fx_rates", _fx_currencies_by(as_of)),
         "account_managers": ("account_managers", lambda f: f.select(pl.col("owner_id").alias("key"))),
         "crm_accounts": ("crm_accounts", lambda f: f.select(pl.col("account_id").alias("key"))),

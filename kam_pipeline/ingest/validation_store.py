@@ -77,7 +77,8 @@ def code_digest() -> str:
 
 
 def _frame_digest(frame: pl.DataFrame) -> str:
-    ordered = frame.sort(frame.columns) if frame.columns else frame
+    flat = frame.unnest(*[name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)])
+    ordered = flat.sort(flat.columns) if flat.columns else flat
     return hashlib.sha256(ordered.write_csv().encode()).hexdigest()
 
 

@@ -13,23 +13,13 @@ from fractions import Fraction
 
 import polars as pl
 
-from kam_pipeline.ingest.contract.extracts import RATE
+from kam_pipeline.ingest.contract.extracts import RATE, fx_month_key, month_key
 
 #: Published amounts of one customer: reporting currency, cents.
 AMOUNT = pl.Decimal(18, 2)
 #: Published totals over many customers (the KAM marts, §K10): the same cents,
 #: with the precision of a Polars decimal sum.
 TOTAL_AMOUNT = pl.Decimal(38, 2)
-
-
-def _month_key(column: str) -> pl.Expr:
-    """Calendar month of a date as the integer YYYYMM (join key to the FX table)."""
-    return (pl.col(column).dt.year() * 100 + pl.col(column).dt.month()).cast(pl.Int32)
-
-
-def _fx_month_key() -> pl.Expr:
-    """`fx_rates.month` ('YYYY-MM') as the integer YYYYMM."""
-    return pl.col("month").str.replace("-", "", literal=True).cast(pl.Int32)
 
 
 #: An amount (4 decimals) times a rate (8 decimals), kept exactly: Polars keeps the wider of the two
@@ -58,10 +48,10 @@ def line_amounts(lines: pl.LazyFrame, fx_rates: pl.DataFrame, reporting_currency
     rates = (
         fx_rates.lazy()
         .filter(pl.col("currency") != reporting_currency)
-        .select("currency", _fx_month=_fx_month_key(), _rate=pl.col("rate_to_reporting"))
+        .select("currency", _fx_month=fx_month_key(), _rate=pl.col("rate_to_reporting"))
     )
     return (
-        lines.with_columns(_fx_month=_month_key("invoice_date"))
+        lines.with_columns(_fx_month=month_key("invoice_date"))
         .join(rates, on=["currency", "_fx_month"], how="left")
         .with_columns(
             net_amount_rc=_converted("net_amount", reporting_currency),
@@ -82,7 +72,7 @@ def opportunity_amounts(
     as_of_month = as_of.year * 100 + as_of.month
     rates = (
         fx_rates.filter(pl.col("currency") != reporting_currency)
-        .with_columns(_fx_month=_fx_month_key())
+        .with_columns(_fx_month=fx_month_key())
         .filter(pl.col("_fx_month") <= as_of_month)
         .group_by("currency")
         .agg(_rate=pl.col("rate_to_reporting").sort_by("_fx_month").last())
