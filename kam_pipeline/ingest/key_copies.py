@@ -66,11 +66,10 @@ def _columns(extract: Extract, rule: UniqueKey) -> list[str]:
 
 
 def _all_occurrences(
-    con: duckdb.DuckDBPyConnection, extract: Extract, files: Sequence[ParsedFile], rule: UniqueKey
+    con: duckdb.DuckDBPyConnection, extract: Extract, files: Sequence[ParsedFile], rule: UniqueKey, columns: list[str]
 ) -> pl.DataFrame:
     """Every row of a key repeated across `files`: sorted in memory up to
     `SORTED_KEYS_MAX_ROWS` rows, else grouped by DuckDB, which spills to disk."""
-    columns = _columns(extract, rule)
     rows = pl.scan_parquet([f.path for f in files]).select(pl.len()).collect().item()
     if rows <= SORTED_KEYS_MAX_ROWS:
         return _sorted_occurrences(extract, files, rule, columns)
@@ -177,10 +176,11 @@ def later_copies(
     found = [empty_rejections()]
     with duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {}) as con:
         for rule in rules:
-            cols = ", ".join(_columns(extract, rule))
+            columns = _columns(extract, rule)
+            cols = ", ".join(columns)
             path = folder / f"{rule.name}.parquet"
             if not (unchanged and path.exists()):
-                occurrences = _all_occurrences(con, extract, files, rule)
+                occurrences = _all_occurrences(con, extract, files, rule, columns)
             else:
                 known = pl.read_parquet(path).filter(pl.col(SOURCE_FILE).is_in([f.name for f in unchanged]))
                 if changed:
